@@ -9,9 +9,9 @@ cfg = ConfigParser(delimiters=["="])
 cfg.read(_here / "settings.ini", encoding="utf-8")
 cfg = cfg["DEFAULT"]
 
-_licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+_licenses = {"apache2": "Apache-2.0"}  # SPDX expression (licence classifiers are deprecated)
 _statuses = ["Planning", "Pre-Alpha", "Alpha", "Beta", "Production/Stable", "Mature", "Inactive"]
-lic_name, lic_classifier = _licenses[cfg["license"]]
+lic_name = _licenses[cfg["license"]]
 min_python = cfg["min_python"]
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
@@ -31,7 +31,6 @@ setuptools.setup(
     classifiers=[
         f"Development Status :: {cfg['status']} - {_statuses[int(cfg['status'])]}",
         f"Intended Audience :: {cfg['audience']}",
-        f"License :: {lic_classifier}",
         f"Natural Language :: {cfg['language']}",
         f"Programming Language :: Python :: {min_python}",
         "Topic :: Scientific/Engineering :: Astronomy",
