@@ -9,7 +9,7 @@ __all__ = ['MIN_STARS', 'PC_WARN_MEDIAN_R', 'MS_WARN_SPREAD', 'GAIA_COLUMNS', 'G
            'shipped_files', 'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth',
            'truth_from_filename', 'truth_by_name', 'replace_name', 'write_gaia_challenge']
 
-# %% ../nbs/01_data.ipynb #38e40eec
+# %% ../nbs/01_data.ipynb #3a3375d5
 import jax
 jax.config.update("jax_enable_x64", True)
 import csv
@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from . import background as bg
 
-# %% ../nbs/01_data.ipynb #61b1299e
+# %% ../nbs/01_data.ipynb #aa5f50e9
 class CatalogError(ValueError):
     "A star catalog that cannot be used; the message names the source, row, column and offending value."
 
@@ -48,7 +48,7 @@ class Truth6D:
         sub = lambda a: None if a is None else a[idx]
         return Truth6D(self.z[idx], self.vx[idx], self.vy[idx], sub(self.vz_true), self.model)
 
-# %% ../nbs/01_data.ipynb #90dea323
+# %% ../nbs/01_data.ipynb #07d1fb15
 @dataclass(frozen=True, eq=False)
 class Catalog:
     "Projected positions `x`, `y` [kpc], line-of-sight velocities `vz` [km/s], optional `verr` [km/s] and `pmem`."
@@ -82,7 +82,7 @@ class Catalog:
         "The same catalog without its truth columns (what a fit may see)."
         return replace(self, truth=None)
 
-# %% ../nbs/01_data.ipynb #2cd9e727
+# %% ../nbs/01_data.ipynb #d3e4a5a7
 MIN_STARS = 20            # fewer stars cannot constrain a profile
 PC_WARN_MEDIAN_R = 50.0   # [kpc]: no dwarf has a median projected radius this large; pc were probably meant
 MS_WARN_SPREAD = 1000.0   # [km/s]: robust v_z spread this large means m/s were probably meant
@@ -96,12 +96,12 @@ def _bad_rows(cols, rows, lo_checks):
     for name, a in cols.items():
         if a is None: continue
         for i in np.flatnonzero(~np.isfinite(a)):
-            bad.setdefault(i, f"row {rows[i]}, column '{name}': value {a[i]!r} is not finite")
+            bad.setdefault(i, f"row {rows[i]}, column '{name}': value {float(a[i])!r} is not finite")
     for name, test, what in lo_checks:
         a = cols.get(name)
         if a is None: continue
         for i in np.flatnonzero(np.isfinite(a) & ~test(a)):
-            bad.setdefault(i, f"row {rows[i]}, column '{name}': value {a[i]!r} {what}")
+            bad.setdefault(i, f"row {rows[i]}, column '{name}': value {float(a[i])!r} {what}")
     return sorted(bad.items())
 
 def _duplicates(x, y, rows):
@@ -112,10 +112,10 @@ def _duplicates(x, y, rows):
     for k in np.flatnonzero(same):
         i0, i1 = order[k], order[k + 1]
         i0 = first.setdefault(i0, i0); first[i1] = i0
-        out.append((i1, f"row {rows[i1]}: duplicate star, same (x, y) = ({x[i1]!r}, {y[i1]!r}) as row {rows[i0]}"))
+        out.append((i1, f"row {rows[i1]}: duplicate star, same (x, y) = ({float(x[i1])!r}, {float(y[i1])!r}) as row {rows[i0]}"))
     return sorted(out)
 
-# %% ../nbs/01_data.ipynb #8b5013b1
+# %% ../nbs/01_data.ipynb #e1cbb218
 def _unit_warnings(R, vz, source):
     if np.median(R) > PC_WARN_MEDIAN_R:
         warnings.warn(f"{source}: median projected radius {np.median(R):.4g} > {PC_WARN_MEDIAN_R} kpc: "
@@ -126,7 +126,7 @@ def _unit_warnings(R, vz, source):
                       "velocities look like m/s, the package expects km/s", CatalogWarning, stacklevel=3)
 
 def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth: Truth6D | None = None,
-                rows=None, drop_invalid: bool = False) -> Catalog:
+                rows=None, drop_invalid: bool = False, column_names: dict | None = None) -> Catalog:
     "Validated `Catalog` from arrays: `x`, `y` [kpc], `vz`, `verr` [km/s] (scalar or per star), `pmem` in [0, 1]."
     x, y, vz = (np.array(a, dtype=np.float64).reshape(-1) for a in (x, y, vz))
     n = len(x)
@@ -135,15 +135,16 @@ def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth
     bcast = lambda a: None if a is None else np.broadcast_to(np.asarray(a, np.float64), (n,)).copy()
     verr, pmem = bcast(verr), bcast(pmem)
     rows = _row_names(rows, n)
-    cols = dict(x=x, y=y, vz=vz, verr=verr, pmem=pmem)
-    bad = _bad_rows(cols, rows, [("verr", lambda a: a > 0, "is not a positive velocity error"),
-                                 ("pmem", lambda a: (a >= 0) & (a <= 1), "is not a probability in [0, 1]")])
+    cn = lambda k: (column_names or {}).get(k, k)    # the column names of the source, for messages
+    cols = {cn("x"): x, cn("y"): y, cn("vz"): vz, cn("verr"): verr, cn("pmem"): pmem}
+    bad = _bad_rows(cols, rows, [(cn("verr"), lambda a: a > 0, "is not a positive velocity error"),
+                                 (cn("pmem"), lambda a: (a >= 0) & (a <= 1), "is not a probability in [0, 1]")])
     keep = np.ones(n, bool); removed = []
     for i, msg in bad:
         if not drop_invalid: raise CatalogError(f"{source}: {msg}")
         keep[i] = False; removed.append((rows[i].item(), msg))
     if keep.sum() >= 2 and np.ptp(x[keep]) == 0 and np.ptp(y[keep]) == 0:
-        raise CatalogError(f"{source}: all {keep.sum()} stars are at one point (x, y) = ({x[keep][0]!r}, {y[keep][0]!r})")
+        raise CatalogError(f"{source}: all {keep.sum()} stars are at one point (x, y) = ({float(x[keep][0])!r}, {float(y[keep][0])!r})")
     idx = np.flatnonzero(keep)
     for i, msg in _duplicates(x[idx], y[idx], rows[idx]):
         if not drop_invalid: raise CatalogError(f"{source}: {msg}")
@@ -158,7 +159,7 @@ def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth
     return Catalog(x[keep], y[keep], vz[keep], sub(verr), sub(pmem), source,
                    None if truth is None else truth.take(keep), tuple(sorted(removed)))
 
-# %% ../nbs/01_data.ipynb #bd59bc2b
+# %% ../nbs/01_data.ipynb #0a5c30c1
 GAIA_COLUMNS = ("x", "y", "z", "vx", "vy", "vz")
 GAIA_ERR_KMS = 2.0          # velocity error of the Gaia Challenge `_err` files [km/s]
 
@@ -183,7 +184,7 @@ def _data_lines(path):
             s = line.strip()
             if s and not s.startswith("#"): yield lineno, s.split()
 
-# %% ../nbs/01_data.ipynb #37bb862c
+# %% ../nbs/01_data.ipynb #5ab97d8e
 def load_gaia_challenge(path, *, drop_invalid: bool = False) -> Catalog:
     "Catalog (with truth columns and, for a scheme file name, the truth model) from a Gaia Challenge `.dat` file."
     path = Path(path)
@@ -215,9 +216,10 @@ def load_csv(path, *, drop_invalid: bool = False) -> Catalog:
     a, rows = _parse_rows(path, lines, header)
     col = lambda c: a[:, header.index(c)] if c in header else None
     return from_arrays(col("x_kpc"), col("y_kpc"), col("vz_kms"), col("verr_kms"), col("pmem"),
-                       source=str(path), rows=rows, drop_invalid=drop_invalid)
+                       source=str(path), rows=rows, drop_invalid=drop_invalid,
+                       column_names=dict(x="x_kpc", y="y_kpc", vz="vz_kms", verr="verr_kms", pmem="pmem"))
 
-# %% ../nbs/01_data.ipynb #2c893360
+# %% ../nbs/01_data.ipynb #4609929d
 def sky_to_tangent(ra_deg, dec_deg, ra0_deg: float, dec0_deg: float):
     "Gnomonic projection: standard coordinates (xi, eta) [radians] and cos c of sky positions about a centre."
     a, d = np.deg2rad(np.asarray(ra_deg, np.float64)), np.deg2rad(np.asarray(dec_deg, np.float64))
@@ -240,7 +242,7 @@ def from_sky(ra_deg, dec_deg, vz, ra0_deg: float, dec0_deg: float, distance_kpc:
                            f"is 90 deg or more from the centre ({ra0_deg}, {dec0_deg})")
     return from_arrays(distance_kpc * xi, distance_kpc * eta, vz, verr, pmem, source=source, drop_invalid=drop_invalid)
 
-# %% ../nbs/01_data.ipynb #d4ef43ae
+# %% ../nbs/01_data.ipynb #d8d00b5f
 def _data_dir() -> Path:
     return Path(str(resources.files("jeans_nbdev") / "data" / "gaia_challenge"))
 
@@ -257,7 +259,7 @@ def shipped_path(model: str = "PlumCuspOm", n: int = 1000, err: bool = True, i: 
                          f"shipped: {sorted(shipped_files())}")
     return hits[0]
 
-# %% ../nbs/01_data.ipynb #b095f3a3
+# %% ../nbs/01_data.ipynb #18bda5ec
 _GC_NAME = re.compile(r"gs(?P<gs>\d+)_bs(?P<bs>\d+)_rcrs(?P<rcrs>\d+)_rarc(?P<rarc>\d+|inf)_(?P<halo>cusp|core)_"
                       r"(?P<rho>\d+)mpc3_df(?:_(?P<n>\d+)_(?P<i>\d+))?(?P<err>_err)?(?:\.dat)?$")
 GC_HALO_RS = 1.0                              # [kpc] halo scale radius of every Gaia Challenge spherical mock
@@ -278,7 +280,7 @@ def parse_gaia_challenge_name(name: str) -> dict:
                 n=None if g["n"] is None else int(g["n"]), i=None if g["i"] is None else int(g["i"]),
                 err=g["err"] is not None, stem=m.group(0).removesuffix(".dat"))
 
-# %% ../nbs/01_data.ipynb #d7268708
+# %% ../nbs/01_data.ipynb #e8da9092
 class TruthModel(eqx.Module):
     "Tracer (normalised Zhao) in a Zhao halo with an anisotropy; `tracer_mass` [Msun] > 0 adds the stars' own gravity."
     tracer: bg.Zhao
@@ -308,7 +310,7 @@ class TruthModel(eqx.Module):
     @property
     def R_e(self): "Projected half-light radius [kpc]."; return bg.effective_radius(self.tracer)
 
-# %% ../nbs/01_data.ipynb #c8c9c7bc
+# %% ../nbs/01_data.ipynb #b298f774
 def gaia_challenge_truth(rstar: float, halo: str = "cusp", ra: float = math.inf, tracer_gamma: float = 0.1,
                          tracer_beta: float = 5.0, rho_s: float | None = None, rs: float = GC_HALO_RS,
                          tracer_mass: float = 0.0, name: str = "") -> TruthModel:
@@ -327,7 +329,7 @@ def truth_from_filename(name: str) -> TruthModel:
     return gaia_challenge_truth(p["rstar"], p["halo"], p["ra"], p["tracer_gamma"], p["tracer_beta"], p["rho_s"],
                                 p["rs"], name=p["stem"])
 
-# %% ../nbs/01_data.ipynb #5f7af963
+# %% ../nbs/01_data.ipynb #c7893816
 GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; r* from DESIGN.md for Plum, same r* for NonPlum (our choice)
     f"{t}{h}{a}": f"gs{g}_bs050_rcrs{rc}_rarc{ra}_{h.lower()}_{rho}mpc3_df"
     for t, g in (("Plum", "010"), ("NonPlum", "100"))
@@ -346,7 +348,7 @@ def truth_by_name(name: str) -> TruthModel:
 def replace_name(model: TruthModel, name: str) -> TruthModel:
     return TruthModel(model.tracer, model.halo, model.anisotropy, model.tracer_mass, name)
 
-# %% ../nbs/01_data.ipynb #d54d5fa2
+# %% ../nbs/01_data.ipynb #70333e39
 def write_gaia_challenge(path, catalog: Catalog) -> Path:
     "Write a catalog with truth columns as a Gaia Challenge file: x y z [kpc] vx vy vz [km/s], whitespace, no header."
     if catalog.truth is None:

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OMDistribution', 'mock_by_name', 'sample_mock', 'binned_velocity_moments', 'bench_mocks']
 
-# %% ../nbs/01b_mocks.ipynb #1c845de3
+# %% ../nbs/01b_mocks.ipynb #ccd129a8
 import jax
 jax.config.update("jax_enable_x64", True)
 import math
@@ -20,7 +20,7 @@ from scipy.special import betaln
 from . import background as bg
 from .data import Catalog, Truth6D, TruthModel, truth_by_name, from_arrays
 
-# %% ../nbs/01b_mocks.ipynb #a29829f1
+# %% ../nbs/01b_mocks.ipynb #67f9990c
 def _zhao_params(z: bg.Zhao):
     return tuple(float(np.asarray(getattr(z, k))) for k in ("rho0", "rs", "alpha", "beta", "gamma"))
 
@@ -51,7 +51,7 @@ def _psi_tail(p, rmax, mmax):
     rho0, rs, a, b, g = p
     return bg.G * mmax / rmax + 4 * math.pi * bg.G * rho0 * rs**b * rmax ** (2 - b) / (b - 2)
 
-# %% ../nbs/01b_mocks.ipynb #0fad6d49
+# %% ../nbs/01b_mocks.ipynb #d19af249
 class OMDistribution:
     "Tabulated Osipkov-Merritt DF f(Q) of a TruthModel (numpy), with the radius and speed tables used to sample it."
     def __init__(self, truth: TruthModel, n_grid: int = 4000, n_s: int = 800):
@@ -77,7 +77,11 @@ class OMDistribution:
         r, ra = self.r, self.ra
         rho_q = _zhao_density(tp, r) / _zhao_total(tp) * (1 + r**2 / ra**2)
         s_q = _zhao_log_slope(tp, r) + 2 * r**2 / (r**2 + ra**2)
-        g = -rho_q * s_q * r / (bg.G * self.mass)                  # d rho_Q / d Psi > 0
+        g = -rho_q * s_q * r / (bg.G * self.mass)                  # d rho_Q / d Psi, > 0 for a positive DF
+        if not np.all(g > 0):
+            i = np.flatnonzero(~(g > 0))[0]
+            raise ValueError(f"the Osipkov-Merritt DF of this model is negative: rho_Q = (1 + r^2/r_a^2) nu rises "
+                             f"outwards at r = {r[i]:.3g} kpc; r_a = {ra} is too small for this tracer")
         h = g * np.gradient(np.log(g), self.lnr) / (-bg.G * self.mass / r)   # d^2 rho_Q / d Psi^2
         lnpsi, h = np.log(self.psi[::-1]), h[::-1]
         Q = self.psi[::-1]
@@ -85,12 +89,12 @@ class OMDistribution:
         with np.errstate(divide="ignore"):
             hv = np.interp(np.log(Q[:, None] * -np.expm1(s)[None, :]), lnpsi, h, left=0.0, right=h[-1])
         f = np.sqrt(Q) * np.trapezoid(hv * np.exp(s / 2), s, axis=1) / (math.sqrt(8) * math.pi**2)
-        if np.any(f < -1e-6 * f.max()):
+        if not np.all(np.isfinite(f)) or np.any(f < -1e-6 * f.max()):
             raise ValueError(f"the Osipkov-Merritt DF of this model is negative (min f/max f = {f.min() / f.max():.3g}): "
                              f"r_a = {ra} is too small for this tracer")
         return Q, np.maximum(f, 0.0)
 
-# %% ../nbs/01b_mocks.ipynb #c0900cbe
+# %% ../nbs/01b_mocks.ipynb #9db4a096
 def _speed_quantiles(om: OMDistribution, lnr_k, n_u: int = 4096, n_q: int = 2049, a_u: float = 5.0):
     "s = |w|/sqrt(2 Psi) at quantiles linspace(0, 1, n_q) of p(s) ~ s^2 f(Psi (1 - s^2)), for each radius exp(lnr_k)."
     psi_k = np.interp(lnr_k, om.lnr, om.psi)
@@ -109,7 +113,7 @@ def _om_speed_table(self, n_r: int = 400):
     return lnr_k, _speed_quantiles(self, lnr_k)
 OMDistribution._speed_table = _om_speed_table
 
-# %% ../nbs/01b_mocks.ipynb #a1a3cefb
+# %% ../nbs/01b_mocks.ipynb #812c0c59
 def _rng_from_key(key) -> np.random.Generator:
     "numpy Generator seeded with the bits of a jax.random key (new-style or raw uint32)."
     k = jnp.asarray(key)
@@ -134,7 +138,7 @@ def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
     e2 = np.cross(er, e1)
     return r[:, None] * er, w[:, :1] * er + w[:, 1:2] * e1 + w[:, 2:] * e2
 
-# %% ../nbs/01b_mocks.ipynb #018402b2
+# %% ../nbs/01b_mocks.ipynb #88b3c499
 def mock_by_name(name: str) -> TruthModel:
     "Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name."
     return truth_by_name(name)
@@ -154,7 +158,7 @@ def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
     return from_arrays(x[:, 0], x[:, 1], vz, verr if verr > 0 else None, source=f"mock:{truth.name or 'model'}:n={n}",
                        truth=tr)
 
-# %% ../nbs/01b_mocks.ipynb #a09abb90
+# %% ../nbs/01b_mocks.ipynb #143f077e
 def binned_velocity_moments(x, v, truth: TruthModel, nbin: int):
     "Per equal-count radial bin: (median r, <v_r^2>, mean truth sigma_r^2, binned beta, truth beta, n stars)."
     r = np.linalg.norm(x, axis=1); vr = np.sum(x * v, 1) / r; vt2 = np.sum(v * v, 1) - vr**2
@@ -172,7 +176,7 @@ def _xv(cat: Catalog):
     t = cat.truth
     return np.stack([cat.x, cat.y, t.z], 1), np.stack([t.vx, t.vy, cat.vz if t.vz_true is None else t.vz_true], 1)
 
-# %% ../nbs/01b_mocks.ipynb #02638ce5
+# %% ../nbs/01b_mocks.ipynb #bd873238
 def bench_mocks(n: int = 10_000, repeats: int = 5, verbose: bool = True) -> dict:
     "Median wall times [s]: OM table of PlumCuspOm, and sampling n stars with a ready table."
     m = truth_by_name("PlumCuspOm")
