@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['base_log_prob_r', 'ClassicalRK4', 'forward_radius', 'inverse_radius', 'default_base_radii', 'interp_log_density',
-           'RadialFlow', 'cast_flow']
+           'RadialFlow', 'cast_flow', 'with_solver', 'cartesian_cnf_forward', 'cartesian_cnf_log_prob']
 
-# %% ../nbs/02_flow.ipynb #a8169d85
+# %% ../nbs/02_flow.ipynb #b6a5c67c
+import copy
 import math
 from typing import Callable, ClassVar
 import jax
@@ -17,7 +18,7 @@ import equinox as eqx
 import diffrax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-# %% ../nbs/02_flow.ipynb #2821b153
+# %% ../nbs/02_flow.ipynb #fe5394b2
 _LOG_2PI = math.log(2.0 * math.pi)
 _S_MIN = -60.0   # ln r floor (r ~ 1e-26 in units of the scale): keeps r = 0 finite
 
@@ -29,7 +30,7 @@ def _radial_feature(s):
     "Network input 0.5 ln(1 + r^2), r = exp(s): ~ r^2/2 at the centre (smooth, even in r), ~ s far out."
     return 0.5 * jax.nn.softplus(2.0 * s)
 
-# %% ../nbs/02_flow.ipynb #8575bbd5
+# %% ../nbs/02_flow.ipynb #1c2a7747
 def _g(net, s: Float[Array, "n"], t) -> Float[Array, "n"]:
     "Velocity g(s, t) of s = ln r for a batch of points (one MLP call per point)."
     feats = jnp.stack([_radial_feature(s), jnp.broadcast_to(jnp.asarray(t, s.dtype), s.shape)], -1)
@@ -39,7 +40,7 @@ def _g_and_dgds(net, s, t):
     "g and its exact derivative dg/ds in one forward-mode pass (g acts pointwise, so a ones tangent suffices)."
     return jax.jvp(lambda s_: _g(net, s_, t), (s,), (jnp.ones_like(s),))
 
-# %% ../nbs/02_flow.ipynb #0508e092
+# %% ../nbs/02_flow.ipynb #d46097ee
 def _aug_field(t, y, net):
     "ds/dt = g; dl/dt = div(x g) = 3 g + dg/ds, so l accumulates the log-determinant of the map."
     g, dg = _g_and_dgds(net, y[0], t)
@@ -49,7 +50,7 @@ def _plain_field(t, s, net):
     "ds/dt = g without the log-determinant (sampling only)."
     return _g(net, s, t)
 
-# %% ../nbs/02_flow.ipynb #b69ea478
+# %% ../nbs/02_flow.ipynb #b3ad980e
 _RK4_TABLEAU = diffrax.ButcherTableau(
     c=np.array([0.5, 0.5, 1.0]), b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]), b_error=np.zeros(4),
     a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])))
@@ -62,7 +63,7 @@ class ClassicalRK4(diffrax.AbstractERK):
     def order(self, terms):
         return 4
 
-# %% ../nbs/02_flow.ipynb #82c0ccce
+# %% ../nbs/02_flow.ipynb #4fef7a55
 _SOLVERS = {"rk4": ClassicalRK4, "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5,
             "heun": diffrax.Heun, "euler": diffrax.Euler, "bosh3": diffrax.Bosh3}
 
@@ -76,10 +77,11 @@ def _solve(flow, field, y0, reverse: bool = False):
         ctrl, max_steps = diffrax.PIDController(rtol=flow.rtol, atol=atol), flow.max_steps
     sol = diffrax.diffeqsolve(diffrax.ODETerm(field), _SOLVERS[flow.solver](), t0, t1, (t1 - t0) / flow.n_steps,
                               y0, args=flow.net, stepsize_controller=ctrl, max_steps=max_steps,
-                              saveat=diffrax.SaveAt(t1=True))
+                              saveat=diffrax.SaveAt(t1=True),   # one checkpoint per step: no recomputation
+                              adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=max_steps))
     return jax.tree.map(lambda a: a[-1], sol.ys)
 
-# %% ../nbs/02_flow.ipynb #a84eafd0
+# %% ../nbs/02_flow.ipynb #294ba304
 def _cusp_c(flow):
     return jax.nn.softplus(flow.cusp_raw) if flow.cusp_raw is not None else flow.cusp_fixed
 
@@ -88,7 +90,7 @@ def _log_n_out(flow, r0, l, s1):
     c = _cusp_c(flow)
     return base_log_prob_r(r0) - l - jnp.log1p(c) - 3.0 * c * s1 - 3.0 * math.log(flow.scale)
 
-# %% ../nbs/02_flow.ipynb #38685286
+# %% ../nbs/02_flow.ipynb #00661385
 def forward_radius(flow, r0: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
     "Map base radii r0 (standardised) to (ln r [ln kpc], ln n [1/kpc^3]) with one batched ODE solve."
     s0 = jnp.maximum(jnp.log(r0), _S_MIN)
@@ -102,7 +104,7 @@ def inverse_radius(flow, r: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float
     r0 = jnp.exp(s0)
     return r0, _log_n_out(flow, r0, -lb, s1)
 
-# %% ../nbs/02_flow.ipynb #176e9e70
+# %% ../nbs/02_flow.ipynb #0a26513b
 def default_base_radii(n: int = 256, r_min: float = 1e-3, r_max: float = 6.5, dtype=None) -> Float[Array, "n"]:
     "Base radii (standardised, chi_3-distributed under the base) log-spaced from r_min to r_max."
     if n < 2 or not (0 < r_min < r_max):
@@ -116,7 +118,7 @@ def interp_log_density(ln_r: Float[Array, "m"], ln_r_tab: Float[Array, "k"], ln_
     x0, x1, y0, y1 = ln_r_tab[i], ln_r_tab[i + 1], ln_n_tab[i], ln_n_tab[i + 1]
     return y0 + (y1 - y0) / (x1 - x0) * (ln_r - x0)
 
-# %% ../nbs/02_flow.ipynb #4f768f63
+# %% ../nbs/02_flow.ipynb #6a47c6a9
 def _flow_dtype(flow):
     "Floating dtype of the flow's parameters (float64 by default; float32 after `cast_flow`)."
     return flow.net.layers[0].weight.dtype
@@ -133,7 +135,7 @@ def _check_flow_args(scale, solver, n_steps, cusp, cusp_init):
     if cusp is not None and not isinstance(cusp, str) and not (np.isfinite(cusp) and cusp >= 0):
         raise ValueError(f"cusp c must be a finite float >= 0, got {cusp!r}")
 
-# %% ../nbs/02_flow.ipynb #0081cf97
+# %% ../nbs/02_flow.ipynb #fa52f696
 class RadialFlow(eqx.Module):
     """Rotation-equivariant continuous normalizing flow for a spherical 3D number density, normalised to 1.
 
@@ -211,7 +213,43 @@ class RadialFlow(eqx.Module):
             base_r = default_base_radii(n_base, dtype=_flow_dtype(self))
         return forward_radius(self, jnp.sort(jnp.asarray(base_r)))
 
-# %% ../nbs/02_flow.ipynb #11e9b306
+# %% ../nbs/02_flow.ipynb #8f4837f2
 def cast_flow(flow: RadialFlow, dtype) -> RadialFlow:
     "The same flow with every floating array leaf cast to `dtype` (e.g. jnp.float32 for fast training)."
     return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, flow)
+
+# %% ../nbs/02_flow.ipynb #752dff5d
+_SOLVER_FIELDS = ("solver", "n_steps", "rtol", "atol", "max_steps")
+
+def with_solver(flow: RadialFlow, **options) -> RadialFlow:
+    "A copy of `flow` with other solver options (solver, n_steps, rtol, atol, max_steps); same parameters."
+    bad = set(options) - set(_SOLVER_FIELDS)
+    if bad:
+        raise ValueError(f"unknown solver option(s) {sorted(bad)}; allowed: {_SOLVER_FIELDS}")
+    if options.get("solver", flow.solver) not in _SOLVERS or int(options.get("n_steps", flow.n_steps)) < 1:
+        raise ValueError(f"bad solver options {options!r}")
+    new = copy.copy(flow)
+    for k, v in options.items():
+        object.__setattr__(new, k, v)
+    return new
+
+# %% ../nbs/02_flow.ipynb #8c8572e9
+def _cartesian_field(t, y, net):
+    "Generic CNF field in 3D: v = x g(ln|x|, t) and its divergence as the trace of a jacfwd Jacobian."
+    def v(xi):
+        out = xi * _g(net, jnp.log(jnp.linalg.norm(xi))[None], t)[0]
+        return out, out
+    jac, vx = jax.vmap(jax.jacfwd(v, has_aux=True))(y[0])
+    return vx, jnp.trace(jac, axis1=-2, axis2=-1)
+
+def cartesian_cnf_forward(flow, z: Float[Array, "n 3"]) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
+    "Push base points z through the flow's ODE in 3D (before the cusp map); returns x(1) and int div dt."
+    return _solve(flow, _cartesian_field, (z, jnp.zeros(z.shape[:1], z.dtype)))
+
+def cartesian_cnf_log_prob(flow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
+    "ln n(x) [1/kpc^3] by a reverse 3D solve with brute-force Jacobian traces (reference / benchmark baseline)."
+    rho = jnp.linalg.norm(x, axis=-1) / flow.scale
+    s1 = jnp.log(rho) / (1.0 + _cusp_c(flow))
+    x1 = x / flow.scale * (jnp.exp(s1) / rho)[:, None]        # undo the cusp map along each ray
+    z, lb = _solve(flow, _cartesian_field, (x1, jnp.zeros_like(s1)), reverse=True)
+    return _log_n_out(flow, jnp.linalg.norm(z, axis=-1), -lb, s1)
