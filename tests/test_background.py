@@ -1,0 +1,148 @@
+"""Unit tests for jeans_nbdev.background (closed forms, round trip, galpy, Gaia Challenge table)."""
+import numpy as np
+import pytest
+import jax
+import jax.numpy as jnp
+import equinox as eqx
+
+from jeans_nbdev.background import (
+    G, Zhao, plummer, nfw, cored, potential, ConstantBeta, OsipkovMerritt, BaesVanHese, isotropic,
+    sigma_r2, surface_density, sigma_los2, sigma_los, sigma_los2_jeans, sigma_los_jeans, jeans_mass,
+    jeans_density, jeans_density_slope, half_light_radius, effective_radius, wolf_mass, walker_mass,
+)
+
+R_GRID = np.geomspace(1e-3, 1e2, 101)
+
+
+def nfw_mass_closed(r, rho0, rs):
+    x = r / rs
+    return 4 * np.pi * rho0 * rs**3 * (np.log1p(x) - x / (1 + x))
+
+
+def cored_mass_closed(r, rho0, rs):
+    x = r / rs
+    return 4 * np.pi * rho0 * rs**3 * (np.log1p(x) - x * (2 + 3 * x) / (2 * (1 + x) ** 2))
+
+
+def test_zhao_mass_closed_forms():
+    tol = 1e-8  # issue spec for the general Zhao mass
+    np.testing.assert_allclose(np.asarray(nfw(6.4e7, 1.0).mass(R_GRID)), nfw_mass_closed(R_GRID, 6.4e7, 1.0), rtol=tol)
+    np.testing.assert_allclose(np.asarray(cored(4e8, 1.0).mass(R_GRID)), cored_mass_closed(R_GRID, 4e8, 1.0), rtol=tol)
+    np.testing.assert_allclose(np.asarray(plummer(1e7, 0.05).mass(R_GRID)),
+                               1e7 * R_GRID**3 / (R_GRID**2 + 0.05**2) ** 1.5, rtol=tol)
+
+
+def test_zhao_mass_general_vs_scipy():
+    from scipy.integrate import quad
+    tol = 1e-8  # same spec, for a non-special (alpha, beta, gamma)
+    z = Zhao(3.0, 0.4, 0.7, 4.3, 0.6)
+    ref = [quad(lambda s: 4 * np.pi * s**2 * float(z.density(s)), 0, r, epsabs=0, epsrel=1e-12, limit=200)[0]
+           for r in [1e-3, 0.1, 1.0, 30.0]]
+    np.testing.assert_allclose(np.asarray(z.mass(np.array([1e-3, 0.1, 1.0, 30.0]))), ref, rtol=tol)
+
+
+def test_zhao_bad_input():
+    with pytest.raises(ValueError, match="gamma"):
+        Zhao(1.0, 1.0, 1.0, 3.0, 3.5)
+    with pytest.raises(ValueError, match="rs"):
+        nfw(1.0, -1.0)
+    with pytest.raises(ValueError, match="ra"):
+        OsipkovMerritt(0.0)
+    with pytest.raises(ValueError, match="beta0"):
+        ConstantBeta(1.5)
+
+
+def test_potential_nfw():
+    tol = 1e-8  # same target as the mass
+    np.testing.assert_allclose(np.asarray(potential(R_GRID, nfw(6.4e7, 1.0))),
+                               -4 * np.pi * G * 6.4e7 * np.log1p(R_GRID) / R_GRID, rtol=tol)
+
+
+def test_plummer_sigma_r2_and_los():
+    tol = 1e-5  # issue spec for the self-gravitating isotropic Plummer sphere
+    M, b = 3e7, 0.3
+    pl = plummer(M, b)
+    np.testing.assert_allclose(np.asarray(sigma_r2(R_GRID, pl, pl)), G * M / (6 * np.sqrt(R_GRID**2 + b**2)), rtol=tol)
+    np.testing.assert_allclose(np.asarray(sigma_los2_jeans(R_GRID, pl, pl)),
+                               3 * np.pi * G * M / (64 * np.sqrt(R_GRID**2 + b**2)), rtol=tol)
+    np.testing.assert_allclose(np.asarray(surface_density(R_GRID, pl)),
+                               M * b**2 / (np.pi * (b**2 + R_GRID**2) ** 2), rtol=1e-8)  # single smooth integral
+
+
+@pytest.mark.parametrize("bm", [ConstantBeta(0.0), OsipkovMerritt(0.25), ConstantBeta(-0.5)], ids=["iso", "OM", "b-0.5"])
+def test_round_trip_mass(bm):
+    tol = 1e-4  # issue spec: M(<r) over 0.01-10 kpc
+    tr, halo = Zhao(1.0, 0.25, 2.0, 5.0, 0.1).normalised(), cored(4e8, 1.0)
+    r = np.geomspace(1e-2, 10.0, 31)
+    m = jax.jit(lambda r: jeans_mass(r, tr, lambda x: sigma_r2(x, tr, halo, bm), bm))(r)
+    np.testing.assert_allclose(np.asarray(m), np.asarray(halo.mass(r)), rtol=tol)
+
+
+def test_round_trip_density_slope():
+    tol_rho, tol_slope = 1e-5, 1e-4  # measured ~2e-7 / ~3e-6 (second and third derivatives of the quadrature)
+    tr, halo, bm = Zhao(1.0, 0.25, 2.0, 5.0, 0.1).normalised(), nfw(6.4e7, 1.0), BaesVanHese(-0.2, 0.5, 0.3, 1.5)
+    r = np.geomspace(1e-2, 10.0, 21)
+    s2 = lambda x: sigma_r2(x, tr, halo, bm)
+    rho, slope = jax.jit(lambda r: (jeans_density(r, tr, s2, bm), jeans_density_slope(r, tr, s2, bm)))(r)
+    np.testing.assert_allclose(np.asarray(rho), np.asarray(halo.density(r)), rtol=tol_rho)
+    np.testing.assert_allclose(np.asarray(slope), np.asarray(halo.log_slope(r)), rtol=tol_slope)
+
+
+def test_nested_equals_onepass():
+    tol = 1e-6  # two independent quadratures of the same double integral, each converged to ~1e-8
+    tr, halo, bm = Zhao(1.0, 0.1, 2.0, 5.0, 0.1).normalised(), nfw(6.4e7, 1.0), OsipkovMerritt(0.1)
+    R = np.geomspace(1e-3, 1e2, 25)
+    nested = jax.jit(lambda R: sigma_los(R, tr, lambda r: sigma_r2(r, tr, halo, bm), bm))(R)
+    np.testing.assert_allclose(np.asarray(sigma_los_jeans(R, tr, halo, bm)), np.asarray(nested), rtol=tol)
+
+
+@pytest.mark.parametrize("om", [False, True], ids=["iso", "OM"])
+def test_galpy_sigmalos(om):
+    galpy_jeans = pytest.importorskip("galpy.df.jeans")
+    from galpy.potential import NFWPotential
+    tol = 1e-3  # issue spec
+    rho0, rs, b, ra = 6.4e7, 1.0, 0.25, 0.25
+    pot = NFWPotential(amp=4 * np.pi * rho0 * rs**3 * G, a=rs)  # galpy natural units: G = 1, kpc, km/s
+    nu = lambda r: (1 + (r / b) ** 2) ** -2.5
+    beta_g = (lambda r: r**2 / (r**2 + ra**2)) if om else 0.0
+    bm = OsipkovMerritt(ra) if om else isotropic()
+    R = np.array([0.02, 0.2, 1.0, 3.0])
+    # rescale the tracer by 1/nu(R): quad's absolute tolerance would otherwise truncate the small integrands
+    ref = [galpy_jeans.sigmalos(pot, x, dens=lambda r, x=x: nu(r) / nu(x), beta=beta_g) for x in R]
+    np.testing.assert_allclose(np.asarray(sigma_los_jeans(R, plummer(1.0, b), nfw(rho0, rs), bm)), ref, rtol=tol)
+
+
+@pytest.mark.parametrize("rstar,halo,rh,re,mh", [
+    (0.10, nfw(6.4e7, 1.0), 0.1277, 0.0978, 5.585e6),
+    (0.25, cored(4.0e8, 1.0), 0.3193, 0.2446, 2.912e7),
+    (0.25, nfw(6.4e7, 1.0), 0.3193, 0.2446, 2.822e7),
+    (1.00, cored(4.0e8, 1.0), 1.2773, 0.9783, 5.269e8),
+], ids=["PlumCuspOm", "PlumCoreOm", "PlumCuspIso", "PlumCoreIso"])
+def test_gaia_challenge_table(rstar, halo, rh, re, mh):
+    tol = 1e-3  # DESIGN.md quotes 4 significant digits
+    tr = Zhao(1.0, rstar, 2.0, 5.0, 0.1).normalised()
+    r_half = float(half_light_radius(tr))
+    np.testing.assert_allclose([r_half, float(effective_radius(tr)), float(halo.mass(r_half))], [rh, re, mh], rtol=tol)
+
+
+def test_half_light_gradient():
+    tol = 1e-6  # Newton step carries the implicit-function derivative: d r_1/2 / d b = 1/sqrt(2^(2/3)-1) for Plummer
+    g = jax.grad(lambda b: half_light_radius(plummer(1.0, b)))(0.3)
+    np.testing.assert_allclose(float(g), 1 / np.sqrt(2 ** (2 / 3) - 1), rtol=tol)
+
+
+def test_estimators():
+    key = jax.random.PRNGKey(1)
+    k1, k2 = jax.random.split(key)
+    n, sig, err = 40000, 7.0, 3.0
+    R = jnp.linspace(0.01, 1.0, n)
+    vz = jnp.sqrt(sig**2 + err**2) * jax.random.normal(k1, (n,))
+    tol = 5 * np.sqrt(2 / n) * (1 + (err / sig) ** 2)  # 5 sigma of a sample variance
+    w = wolf_mass(R, vz, verr=jnp.full(n, err))
+    np.testing.assert_allclose(float(w["sigma_los2"]), sig**2, rtol=tol)
+    np.testing.assert_allclose(float(w["R_e"]), float(jnp.median(R)), rtol=1e-12)
+    np.testing.assert_allclose(float(w["mass"]), 4 * float(w["sigma_los2"]) * float(w["R_e"]) / G, rtol=1e-12)
+    k = walker_mass(R, vz, verr=err)
+    np.testing.assert_allclose(float(k["mass"]), 2.5 * float(k["sigma_los2"]) * float(k["R_e"]) / G, rtol=1e-12)
+    with pytest.raises(ValueError, match="shapes"):
+        wolf_mass(R[:10], vz[:9])
