@@ -98,7 +98,7 @@ def browsed(site, server, tmp_path_factory):
     exe = chromium_path()
     base, _ = server
     root = site[0]
-    pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html"))
+    pages = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html") if "_static" not in p.parts)
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir()
@@ -189,6 +189,38 @@ def test_convert_notebook_unit():
     assert len(out["cells"]) == 4 and all("has_sd" not in c and "execution" not in c["metadata"] for c in out["cells"])
 
 
+def test_figure_outputs_render(tmp_path):
+    "A processed notebook with a PNG, an SVG and a hidden-input figure gives a page with all three as files."
+    import base64
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import io
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    png = base64.b64encode(buf.getvalue()).decode()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><circle cx="10" cy="10" r="8"/></svg>'
+    out = lambda data: [{"output_type": "display_data", "metadata": {}, "data": {**data, "text/plain": "<Figure>"}}]
+    nb = {"metadata": {}, "nbformat": 4, "nbformat_minor": 5, "cells": [
+        {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: Figs\noutput-file: figs.html\n---"},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "plot()", "outputs": out({"image/png": png})},
+        {"cell_type": "code", "metadata": {}, "execution_count": 2, "source": "#| echo: false\nplot()", "outputs": out({"image/png": png})},
+        {"cell_type": "code", "metadata": {}, "execution_count": 3, "source": "svg()", "outputs": out({"image/svg+xml": svg})},
+    ]}
+    src, site = tmp_path / "src", tmp_path / "site"
+    src.mkdir()
+    (src / "figs.ipynb").write_text(json.dumps(build_docs.convert_notebook(nb, {})))
+    (src / "index.md").write_text("# Home\n\n```{toctree}\nfigs\n```\n")
+    build_docs.run_sphinx(src, site)
+    page = (site / "figs.html").read_text()
+    imgs = re.findall(r'<img[^>]*src="([^"]+)"', page)
+    assert len(imgs) == 3 and all((site / u).is_file() for u in imgs), imgs
+    assert page.count('class="cell_input') == 2  # the echo: false cell shows its figure only
+
+
 def test_every_notebook_has_a_page_in_nav_order(site, browsed):
     root, page_of, pages = site
     assert pages[0] == "index"
@@ -198,8 +230,10 @@ def test_every_notebook_has_a_page_in_nav_order(site, browsed):
     for p in pages:
         assert (root / f"{p}.html").is_file(), p
         dom = browsed[f"{p}.html"]
-        hrefs = [h for _, k, h in _parse(dom.split('class="bd-sidenav', 1)[-1].split("</nav>", 1)[0]).refs if k == "href"]
-        got = [h[:-5] for h in hrefs if h.endswith(".html") and not h.startswith("#")]
+        m = re.search(r'<nav class="bd-links bd-docs-nav".*?</nav>', dom, re.S)
+        assert m, f"{p}.html: no navigation sidebar"
+        hrefs = [h.split("#")[0] for _, k, h in _parse(m.group(0)).refs if k == "href"]
+        got = [h[:-5] if h else p for h in hrefs]  # "#" is the page itself
         assert [g for g in got if g != "index"] == nav, f"{p}.html: sidebar {got} != {nav}"
 
 
@@ -217,7 +251,8 @@ def test_pages_load_without_failed_requests(site, server, browsed):
 
 def test_no_broken_internal_links(site):
     root = site[0]
-    parsed = {p.relative_to(root).as_posix(): _parse(p.read_text(encoding="utf-8")) for p in root.rglob("*.html")}
+    parsed = {p.relative_to(root).as_posix(): _parse(p.read_text(encoding="utf-8"))
+              for p in root.rglob("*.html") if "_static" not in p.parts}
     broken, n = [], 0
     for rel, refs in parsed.items():
         for tag, attr, url in refs.refs:

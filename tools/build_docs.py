@@ -198,7 +198,8 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
     cells, head = [], None
-    for cell in nb.get("cells", []):
+    for i, cell in enumerate(nb.get("cells", [])):
+        cell.setdefault("id", f"cell{i}")
         cell.pop("has_sd", None)
         cell.get("metadata", {}).pop("execution", None)
         src = _src(cell)
@@ -303,6 +304,10 @@ def run_sphinx(src_dir: Path, site: Path) -> None:
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-c", str(CONF_DIR), "-d", str(doctrees),
            str(src_dir), str(site)]
     subprocess.run(cmd, cwd=ROOT, check=True)
+    for p in (site / "_static").glob("*webpack-macros.html"):  # the themes' Jinja macro files, not pages
+        p.unlink()
+    if (site / "_sources").is_dir() and not any((site / "_sources").iterdir()):
+        (site / "_sources").rmdir()
 
 
 # ---------------------------------------------------------------------------------------------- 4. links
