@@ -9,7 +9,7 @@ __all__ = ['MIN_STARS', 'PC_WARN_MEDIAN_R', 'MS_WARN_SPREAD', 'GAIA_COLUMNS', 'G
            'shipped_files', 'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth',
            'truth_from_filename', 'truth_by_name', 'replace_name', 'write_gaia_challenge']
 
-# %% ../nbs/01_data.ipynb #3a3375d5
+# %% ../nbs/01_data.ipynb #098d8568
 import jax
 jax.config.update("jax_enable_x64", True)
 import csv
@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from . import background as bg
 
-# %% ../nbs/01_data.ipynb #aa5f50e9
+# %% ../nbs/01_data.ipynb #2412d3ce
 class CatalogError(ValueError):
     "A star catalog that cannot be used; the message names the source, row, column and offending value."
 
@@ -48,7 +48,7 @@ class Truth6D:
         sub = lambda a: None if a is None else a[idx]
         return Truth6D(self.z[idx], self.vx[idx], self.vy[idx], sub(self.vz_true), self.model)
 
-# %% ../nbs/01_data.ipynb #07d1fb15
+# %% ../nbs/01_data.ipynb #563771c7
 @dataclass(frozen=True, eq=False)
 class Catalog:
     "Projected positions `x`, `y` [kpc], line-of-sight velocities `vz` [km/s], optional `verr` [km/s] and `pmem`."
@@ -82,7 +82,7 @@ class Catalog:
         "The same catalog without its truth columns (what a fit may see)."
         return replace(self, truth=None)
 
-# %% ../nbs/01_data.ipynb #d3e4a5a7
+# %% ../nbs/01_data.ipynb #4b5f65c9
 MIN_STARS = 20            # fewer stars cannot constrain a profile
 PC_WARN_MEDIAN_R = 50.0   # [kpc]: no dwarf has a median projected radius this large; pc were probably meant
 MS_WARN_SPREAD = 1000.0   # [km/s]: robust v_z spread this large means m/s were probably meant
@@ -115,7 +115,7 @@ def _duplicates(x, y, rows):
         out.append((i1, f"row {rows[i1]}: duplicate star, same (x, y) = ({float(x[i1])!r}, {float(y[i1])!r}) as row {rows[i0]}"))
     return sorted(out)
 
-# %% ../nbs/01_data.ipynb #e1cbb218
+# %% ../nbs/01_data.ipynb #7bce042c
 def _unit_warnings(R, vz, source):
     if np.median(R) > PC_WARN_MEDIAN_R:
         warnings.warn(f"{source}: median projected radius {np.median(R):.4g} > {PC_WARN_MEDIAN_R} kpc: "
@@ -159,7 +159,7 @@ def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth
     return Catalog(x[keep], y[keep], vz[keep], sub(verr), sub(pmem), source,
                    None if truth is None else truth.take(keep), tuple(sorted(removed)))
 
-# %% ../nbs/01_data.ipynb #0a5c30c1
+# %% ../nbs/01_data.ipynb #3740086b
 GAIA_COLUMNS = ("x", "y", "z", "vx", "vy", "vz")
 GAIA_ERR_KMS = 2.0          # velocity error of the Gaia Challenge `_err` files [km/s]
 
@@ -184,7 +184,7 @@ def _data_lines(path):
             s = line.strip()
             if s and not s.startswith("#"): yield lineno, s.split()
 
-# %% ../nbs/01_data.ipynb #5ab97d8e
+# %% ../nbs/01_data.ipynb #fb78c33f
 def load_gaia_challenge(path, *, drop_invalid: bool = False) -> Catalog:
     "Catalog (with truth columns and, for a scheme file name, the truth model) from a Gaia Challenge `.dat` file."
     path = Path(path)
@@ -219,7 +219,7 @@ def load_csv(path, *, drop_invalid: bool = False) -> Catalog:
                        source=str(path), rows=rows, drop_invalid=drop_invalid,
                        column_names=dict(x="x_kpc", y="y_kpc", vz="vz_kms", verr="verr_kms", pmem="pmem"))
 
-# %% ../nbs/01_data.ipynb #4609929d
+# %% ../nbs/01_data.ipynb #20ca0b16
 def sky_to_tangent(ra_deg, dec_deg, ra0_deg: float, dec0_deg: float):
     "Gnomonic projection: standard coordinates (xi, eta) [radians] and cos c of sky positions about a centre."
     a, d = np.deg2rad(np.asarray(ra_deg, np.float64)), np.deg2rad(np.asarray(dec_deg, np.float64))
@@ -242,7 +242,7 @@ def from_sky(ra_deg, dec_deg, vz, ra0_deg: float, dec0_deg: float, distance_kpc:
                            f"is 90 deg or more from the centre ({ra0_deg}, {dec0_deg})")
     return from_arrays(distance_kpc * xi, distance_kpc * eta, vz, verr, pmem, source=source, drop_invalid=drop_invalid)
 
-# %% ../nbs/01_data.ipynb #d8d00b5f
+# %% ../nbs/01_data.ipynb #939a07f4
 def _data_dir() -> Path:
     return Path(str(resources.files("jeans_nbdev") / "data" / "gaia_challenge"))
 
@@ -259,7 +259,7 @@ def shipped_path(model: str = "PlumCuspOm", n: int = 1000, err: bool = True, i: 
                          f"shipped: {sorted(shipped_files())}")
     return hits[0]
 
-# %% ../nbs/01_data.ipynb #18bda5ec
+# %% ../nbs/01_data.ipynb #c83577cc
 _GC_NAME = re.compile(r"gs(?P<gs>\d+)_bs(?P<bs>\d+)_rcrs(?P<rcrs>\d+)_rarc(?P<rarc>\d+|inf)_(?P<halo>cusp|core)_"
                       r"(?P<rho>\d+)mpc3_df(?:_(?P<n>\d+)_(?P<i>\d+))?(?P<err>_err)?(?:\.dat)?$")
 GC_HALO_RS = 1.0                              # [kpc] halo scale radius of every Gaia Challenge spherical mock
@@ -280,7 +280,7 @@ def parse_gaia_challenge_name(name: str) -> dict:
                 n=None if g["n"] is None else int(g["n"]), i=None if g["i"] is None else int(g["i"]),
                 err=g["err"] is not None, stem=m.group(0).removesuffix(".dat"))
 
-# %% ../nbs/01_data.ipynb #e8da9092
+# %% ../nbs/01_data.ipynb #563db723
 class TruthModel(eqx.Module):
     "Tracer (normalised Zhao) in a Zhao halo with an anisotropy; `tracer_mass` [Msun] > 0 adds the stars' own gravity."
     tracer: bg.Zhao
@@ -289,28 +289,43 @@ class TruthModel(eqx.Module):
     tracer_mass: float = 0.0
     name: str = eqx.field(static=True, default="")
 
-    def nu(self, r): "Tracer density [1/kpc^3], integrating to 1."; return self.tracer.density(r)
-    def nu_slope(self, r): "dln nu/dln r."; return self.tracer.log_slope(r)
-    def beta(self, r): return self.anisotropy(r)
-    def mass(self, r): "M(<r) [Msun]."; return self.halo.mass(r) + self.tracer_mass * self.tracer.mass(r)
-    def rho(self, r): "Total density [Msun/kpc^3]."; return self.halo.density(r) + self.tracer_mass * self.tracer.density(r)
-    def slope(self, r):
-        "dln rho/dln r of the total (dark) density."
-        if self.tracer_mass == 0: return self.halo.log_slope(r)
+    # public profiles run jitted (see _eval below); the _raw ones are plain JAX, for use inside other transforms
+    def nu(self, r): "Tracer density [1/kpc^3], integrating to 1."; return _eval(self, "_nu", r)
+    def nu_slope(self, r): "dln nu/dln r of the tracer."; return _eval(self, "_nu_slope", r)
+    def beta(self, r): "Anisotropy beta(r)."; return _eval(self, "_beta", r)
+    def mass(self, r): "M(<r) [Msun]."; return _eval(self, "_mass", r)
+    def rho(self, r): "Total (dark + optional tracer) density [Msun/kpc^3]."; return _eval(self, "_rho", r)
+    def slope(self, r): "dln rho/dln r of the total density."; return _eval(self, "_slope", r)
+    def sigma_r2(self, r): "Jeans sigma_r^2 [(km/s)^2]."; return _eval(self, "_sigma_r2", r)
+    def sigma_los(self, R): "sigma_los(R) [km/s] of the Jeans solution."; return _eval(self, "_sigma_los", R)
+    def surface_density(self, R): "Sigma(R) [1/kpc^2], integrating to 1."; return _eval(self, "_surface_density", R)
+    @property
+    def r_half(self): "3D half-light radius [kpc]."; return _jit_half_light_radius(_leaves_as_arrays(self.tracer))
+    @property
+    def R_e(self): "Projected half-light radius [kpc]."; return _jit_effective_radius(_leaves_as_arrays(self.tracer))
+
+    def _nu(self, r): return self.tracer.density(r)
+    def _nu_slope(self, r): return self.tracer.log_slope(r)
+    def _beta(self, r): return self.anisotropy(r)
+    def _mass(self, r): return self.halo.mass(r) + self.tracer_mass * self.tracer.mass(r)
+    def _rho(self, r): return self.halo.density(r) + self.tracer_mass * self.tracer.density(r)
+    def _slope(self, r):
         h, t = self.halo.density(r), self.tracer_mass * self.tracer.density(r)
         return (h * self.halo.log_slope(r) + t * self.tracer.log_slope(r)) / (h + t)
-    def sigma_r2(self, r): "Jeans sigma_r^2 [(km/s)^2]."; return bg.sigma_r2(r, self.nu, self.mass, self.anisotropy)
-    def surface_density(self, R): "Sigma(R) [1/kpc^2]."; return bg.surface_density(R, self.nu)
-    def sigma_los(self, R):
-        "sigma_los(R) [km/s] of the Jeans solution (one double integral per R)."
-        R = jnp.asarray(R, dtype=float)
-        return bg.sigma_los_jeans(R.reshape(-1), self.nu, self.mass, self.anisotropy).reshape(R.shape)
-    @property
-    def r_half(self): "3D half-light radius [kpc]."; return bg.half_light_radius(self.tracer)
-    @property
-    def R_e(self): "Projected half-light radius [kpc]."; return bg.effective_radius(self.tracer)
+    def _sigma_r2(self, r): return bg.sigma_r2(r, self._nu, self._mass, self.anisotropy)
+    def _surface_density(self, R): return bg.surface_density(R, self._nu)
+    def _sigma_los(self, R):
+        return bg.sigma_los_jeans(R.reshape(-1), self._nu, self._mass, self.anisotropy).reshape(R.shape)
 
-# %% ../nbs/01_data.ipynb #b298f774
+# Jitted once per model structure, method and input shape (the background quadratures are many small ops, slow
+# eagerly); float leaves become arrays so that models differing only in parameter values share one compilation.
+_leaves_as_arrays = lambda m: jax.tree.map(lambda a: jnp.asarray(a, dtype=float), m)
+_jit_method = eqx.filter_jit(lambda m, method, r: getattr(m, method)(r))
+_eval = lambda m, method, r: _jit_method(_leaves_as_arrays(m), method, jnp.asarray(r, dtype=float))
+_jit_half_light_radius = eqx.filter_jit(bg.half_light_radius)
+_jit_effective_radius = eqx.filter_jit(bg.effective_radius)
+
+# %% ../nbs/01_data.ipynb #c7b4e9f5
 def gaia_challenge_truth(rstar: float, halo: str = "cusp", ra: float = math.inf, tracer_gamma: float = 0.1,
                          tracer_beta: float = 5.0, rho_s: float | None = None, rs: float = GC_HALO_RS,
                          tracer_mass: float = 0.0, name: str = "") -> TruthModel:
@@ -329,7 +344,7 @@ def truth_from_filename(name: str) -> TruthModel:
     return gaia_challenge_truth(p["rstar"], p["halo"], p["ra"], p["tracer_gamma"], p["tracer_beta"], p["rho_s"],
                                 p["rs"], name=p["stem"])
 
-# %% ../nbs/01_data.ipynb #c7893816
+# %% ../nbs/01_data.ipynb #67d9d235
 GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; r* from DESIGN.md for Plum, same r* for NonPlum (our choice)
     f"{t}{h}{a}": f"gs{g}_bs050_rcrs{rc}_rarc{ra}_{h.lower()}_{rho}mpc3_df"
     for t, g in (("Plum", "010"), ("NonPlum", "100"))
@@ -348,7 +363,7 @@ def truth_by_name(name: str) -> TruthModel:
 def replace_name(model: TruthModel, name: str) -> TruthModel:
     return TruthModel(model.tracer, model.halo, model.anisotropy, model.tracer_mass, name)
 
-# %% ../nbs/01_data.ipynb #70333e39
+# %% ../nbs/01_data.ipynb #e9f2c631
 def write_gaia_challenge(path, catalog: Catalog) -> Path:
     "Write a catalog with truth columns as a Gaia Challenge file: x y z [kpc] vx vy vz [km/s], whitespace, no header."
     if catalog.truth is None:

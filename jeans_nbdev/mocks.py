@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OMDistribution', 'mock_by_name', 'sample_mock', 'binned_velocity_moments', 'bench_mocks']
 
-# %% ../nbs/01b_mocks.ipynb #ccd129a8
+# %% ../nbs/01b_mocks.ipynb #ee4d9ad4
 import jax
 jax.config.update("jax_enable_x64", True)
 import math
@@ -20,7 +20,7 @@ from scipy.special import betaln
 from . import background as bg
 from .data import Catalog, Truth6D, TruthModel, truth_by_name, from_arrays
 
-# %% ../nbs/01b_mocks.ipynb #67f9990c
+# %% ../nbs/01b_mocks.ipynb #7495268a
 def _zhao_params(z: bg.Zhao):
     return tuple(float(np.asarray(getattr(z, k))) for k in ("rho0", "rs", "alpha", "beta", "gamma"))
 
@@ -51,7 +51,7 @@ def _psi_tail(p, rmax, mmax):
     rho0, rs, a, b, g = p
     return bg.G * mmax / rmax + 4 * math.pi * bg.G * rho0 * rs**b * rmax ** (2 - b) / (b - 2)
 
-# %% ../nbs/01b_mocks.ipynb #d19af249
+# %% ../nbs/01b_mocks.ipynb #c53a486e
 class OMDistribution:
     "Tabulated Osipkov-Merritt DF f(Q) of a TruthModel (numpy), with the radius and speed tables used to sample it."
     def __init__(self, truth: TruthModel, n_grid: int = 4000, n_s: int = 800):
@@ -94,9 +94,13 @@ class OMDistribution:
                              f"r_a = {ra} is too small for this tracer")
         return Q, np.maximum(f, 0.0)
 
-# %% ../nbs/01b_mocks.ipynb #9db4a096
+# %% ../nbs/01b_mocks.ipynb #310eca1c
+def _quantile_nodes(n_q: int):
+    "Quantiles q_j = (1 - cos(pi j/(n_q - 1)))/2: dense near 0 and 1, where the quantile function of a speed is steep."
+    return 0.5 * (1 - np.cos(np.pi * np.linspace(0, 1, n_q)))
+
 def _speed_quantiles(om: OMDistribution, lnr_k, n_u: int = 4096, n_q: int = 2049, a_u: float = 5.0):
-    "s = |w|/sqrt(2 Psi) at quantiles linspace(0, 1, n_q) of p(s) ~ s^2 f(Psi (1 - s^2)), for each radius exp(lnr_k)."
+    "s = |w|/sqrt(2 Psi) at quantiles _quantile_nodes(n_q) of p(s) ~ s^2 f(Psi (1 - s^2)), for each radius exp(lnr_k)."
     psi_k = np.interp(lnr_k, om.lnr, om.psi)
     sg = np.expm1(a_u * np.linspace(0, 1, n_u)) / math.expm1(a_u)      # clustered near s = 0
     with np.errstate(divide="ignore"):
@@ -104,7 +108,7 @@ def _speed_quantiles(om: OMDistribution, lnr_k, n_u: int = 4096, n_q: int = 2049
     pdf = sg**2 * np.exp(lf - lf.max(1, keepdims=True))
     c = np.concatenate([np.zeros((len(psi_k), 1)), np.cumsum(0.5 * (pdf[:, 1:] + pdf[:, :-1]) * np.diff(sg), 1)], 1)
     c /= c[:, -1:]
-    q = np.linspace(0, 1, n_q)
+    q = _quantile_nodes(n_q)
     return np.stack([np.interp(q, ck, sg) for ck in c])
 
 def _om_speed_table(self, n_r: int = 400):
@@ -113,7 +117,7 @@ def _om_speed_table(self, n_r: int = 400):
     return lnr_k, _speed_quantiles(self, lnr_k)
 OMDistribution._speed_table = _om_speed_table
 
-# %% ../nbs/01b_mocks.ipynb #812c0c59
+# %% ../nbs/01b_mocks.ipynb #9f8de1f8
 def _rng_from_key(key) -> np.random.Generator:
     "numpy Generator seeded with the bits of a jax.random key (new-style or raw uint32)."
     k = jnp.asarray(key)
@@ -127,8 +131,10 @@ def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
     lnr_k, S = om.speed_table
     fk = np.clip((lnr - lnr_k[0]) / (lnr_k[1] - lnr_k[0]), 0, len(lnr_k) - 1 - 1e-9)
     k = fk.astype(int); wk = fk - k
-    u = rng.uniform(size=n) * (S.shape[1] - 1)
-    j = np.minimum(u.astype(int), S.shape[1] - 2); wj = u - j
+    u = rng.uniform(size=n); J = S.shape[1]; q = _quantile_nodes(J)
+    j = np.minimum((np.arccos(1 - 2 * u) / np.pi * (J - 1)).astype(int), J - 2)
+    j += (u >= q[j + 1]) & (j < J - 2); j -= (u < q[j]) & (j > 0)           # guard the float round-off of arccos
+    wj = (u - q[j]) / (q[j + 1] - q[j])
     s = (1 - wk) * ((1 - wj) * S[k, j] + wj * S[k, j + 1]) + wk * ((1 - wj) * S[k + 1, j] + wj * S[k + 1, j + 1])
     w = rng.normal(size=(n, 3)); w *= (s * np.sqrt(2 * psi) / np.linalg.norm(w, axis=1))[:, None]
     w[:, 1:] /= np.sqrt(1 + r**2 / om.ra**2)[:, None]                 # (v_r, v_t1, v_t2)
@@ -138,7 +144,7 @@ def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
     e2 = np.cross(er, e1)
     return r[:, None] * er, w[:, :1] * er + w[:, 1:2] * e1 + w[:, 2:] * e2
 
-# %% ../nbs/01b_mocks.ipynb #88b3c499
+# %% ../nbs/01b_mocks.ipynb #f13338e7
 def mock_by_name(name: str) -> TruthModel:
     "Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name."
     return truth_by_name(name)
@@ -158,7 +164,7 @@ def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
     return from_arrays(x[:, 0], x[:, 1], vz, verr if verr > 0 else None, source=f"mock:{truth.name or 'model'}:n={n}",
                        truth=tr)
 
-# %% ../nbs/01b_mocks.ipynb #143f077e
+# %% ../nbs/01b_mocks.ipynb #151b0982
 def binned_velocity_moments(x, v, truth: TruthModel, nbin: int):
     "Per equal-count radial bin: (median r, <v_r^2>, mean truth sigma_r^2, binned beta, truth beta, n stars)."
     r = np.linalg.norm(x, axis=1); vr = np.sum(x * v, 1) / r; vt2 = np.sum(v * v, 1) - vr**2
@@ -176,7 +182,7 @@ def _xv(cat: Catalog):
     t = cat.truth
     return np.stack([cat.x, cat.y, t.z], 1), np.stack([t.vx, t.vy, cat.vz if t.vz_true is None else t.vz_true], 1)
 
-# %% ../nbs/01b_mocks.ipynb #bd873238
+# %% ../nbs/01b_mocks.ipynb #e0e7edfc
 def bench_mocks(n: int = 10_000, repeats: int = 5, verbose: bool = True) -> dict:
     "Median wall times [s]: OM table of PlumCuspOm, and sampling n stars with a ready table."
     m = truth_by_name("PlumCuspOm")

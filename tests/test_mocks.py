@@ -20,7 +20,7 @@ BETA_ATOL = 0.03       # absolute: beta is ~0 in the inner bins
 KS_P = 0.01
 
 
-@pytest.mark.parametrize("name", ["PlumCuspOm", "PlumCoreOm", "NonPlumCuspOm", "PlumCoreIso"])
+@pytest.mark.parametrize("name", ["PlumCuspOm", "PlumCoreOm", "NonPlumCoreOm", "PlumCoreIso"])
 def test_moments_and_radii_match_jeans(name):
     m = mock_by_name(name)
     cat = sample_mock(jax.random.key(0), m, N_BIG)
