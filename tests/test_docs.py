@@ -249,6 +249,42 @@ def test_pages_load_without_failed_requests(site, server, browsed):
     assert any(p.startswith("/_static/mathjax/output/chtml/fonts/") for p in loaded), "MathJax fonts not loaded"
 
 
+def _exported_names(nb_path: Path) -> list[str]:
+    "Names nbdev gives a show_doc entry: public defs and classes of `#| export`/`#| exports` cells."
+    import ast
+    from nbdev.processors import showdoc_nm
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    names = []
+    for c in nb["cells"]:
+        if c["cell_type"] != "code":
+            continue
+        d, body = build_docs._directives(build_docs._src(c))
+        if not ({"export", "exports"} & d.keys()) or "hide" in d or d.get("include") == "false":
+            continue
+        try:
+            trees = ast.parse(body).body
+        except SyntaxError:
+            continue
+        names += [showdoc_nm(t) for t in trees if isinstance(t, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and (t.name[0] != "_" or t.name[:2] == "__")]
+    return names
+
+
+def test_show_doc_api_reference(site):
+    "Every exported public function and class has its show_doc entry (signature, source link) on its page."
+    root, page_of, _ = site
+    total = 0
+    for nb_rel, page in page_of.items():
+        names = _exported_names(build_docs.NBS / nb_rel)
+        if not names:
+            continue
+        ids = _parse((root / f"{page}.html").read_text(encoding="utf-8")).ids
+        missing = [n for n in names if n.lower() not in ids]
+        assert not missing, f"{page}.html: no show_doc entry for {missing}"
+        total += len(names)
+    assert total > 0, "no exported function or class documented anywhere"
+
+
 def test_no_broken_internal_links(site):
     root = site[0]
     parsed = {p.relative_to(root).as_posix(): _parse(p.read_text(encoding="utf-8"))

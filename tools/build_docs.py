@@ -68,7 +68,7 @@ from pathlib import Path
 import nbdev.processors as P
 from nbdev.serve_drv import main
 
-if sys.argv[3] == "imports-only":
+if sys.argv[1] == "imports-only":
     # nbdev executes, at docs time, every cell that contains an import, whatever else it holds.  A cell
     # that mixes imports with other work (a check, a fit) would then re-run that work here, and fail when
     # it needs names from cells that nbdev does not run.  Run only the import statements of such a cell and
@@ -90,21 +90,29 @@ if sys.argv[3] == "imports-only":
         if self.k.exc: raise Exception(f"Error in the imports of cell {cell.idx_}:\n{imps}") from self.k.exc
     P.exec_show_docs.__call__ = _call
 
-t = time.time()
-main((Path(sys.argv[1]), Path(sys.argv[2]), P.FilterDefaults))
-print(f"{time.time() - t:.1f}")
+args = sys.argv[3:]
+for src, dst in zip(args[::2], args[1::2]):  # one interpreter for several notebooks, as nbdev's workers
+    t = time.time()
+    try:
+        main((Path(src), Path(dst), P.FilterDefaults))
+    except BaseException:
+        Path(dst).unlink(missing_ok=True)
+        print(f"build_docs: nbdev processing failed on {src}", file=sys.stderr, flush=True)
+        raise
+    print(f"build_docs: nbdev processed {Path(src).relative_to(Path(sys.argv[2]))} in {time.time() - t:.1f} s"
+          + ("  <- slow: heavy work in a cell that imports?" if time.time() - t > 60 else ""), flush=True)
 """
 
 
-def _proc_one(src: Path, dst: Path, strict: bool) -> float:
-    "nbdev's processing of one notebook (what `nbdev_proc_nbs` runs in each worker), in a fresh interpreter."
-    t = time.time()
-    mode = "strict" if strict else "imports-only"
-    r = subprocess.run([sys.executable, "-c", _PROC_ONE, str(src), str(dst), mode], cwd=ROOT, capture_output=True, text=True)
+def _proc_some(pairs: list[tuple[Path, Path]], strict: bool) -> None:
+    "nbdev's processing of some notebooks in one fresh interpreter (as one of nbdev_proc_nbs's workers)."
+    if not pairs:
+        return
+    args = [str(x) for pair in pairs for x in pair]
+    r = subprocess.run([sys.executable, "-c", _PROC_ONE, "strict" if strict else "imports-only", str(ROOT), *args],
+                       cwd=ROOT, stderr=subprocess.PIPE, text=True)
     if r.returncode:
-        dst.unlink(missing_ok=True)
         raise RuntimeError(r.stderr[-4000:])
-    return time.time() - t
 
 
 def run_nbdev_processing(nbs: list[Path], n_workers: int, force: bool, strict: bool = False) -> None:
@@ -127,15 +135,13 @@ def run_nbdev_processing(nbs: list[Path], n_workers: int, force: bool, strict: b
             todo.append((p, d))
     if not todo:
         return
-    with ThreadPoolExecutor(max_workers=max(1, n_workers)) as ex:
-        futs = {ex.submit(_proc_one, p, d, strict): p for p, d in todo}
-        for f, p in futs.items():
-            try:
-                dt = f.result()
-            except Exception as e:
-                raise SystemExit(f"build_docs: nbdev processing failed on {p.relative_to(ROOT)}:\n{e}") from e
-            slow = "  <- slow: heavy work in a cell that imports?" if dt > 60 else ""
-            print(f"build_docs: nbdev processed {p.relative_to(ROOT)} in {dt:.1f} s{slow}", flush=True)
+    n = max(1, min(n_workers, len(todo)))
+    todo.sort(key=lambda pd: -pd[0].stat().st_size)  # biggest first, dealt round-robin to the workers
+    with ThreadPoolExecutor(max_workers=n) as ex:
+        futs = [ex.submit(_proc_some, todo[i::n], strict) for i in range(n)]
+        errors = [str(e) for f in futs if (e := f.exception())]
+    if errors:
+        raise SystemExit("build_docs: nbdev processing failed:\n" + "\n".join(errors))
 
 
 # ---------------------------------------------------------------------------------------------- 2. convert
@@ -301,7 +307,7 @@ def run_sphinx(src_dir: Path, site: Path) -> None:
     if site.exists():
         shutil.rmtree(site)
     doctrees = src_dir / "_doctrees"
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-c", str(CONF_DIR), "-d", str(doctrees),
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-j", "auto", "-c", str(CONF_DIR), "-d", str(doctrees),
            str(src_dir), str(site)]
     subprocess.run(cmd, cwd=ROOT, check=True)
     for p in (site / "_static").glob("*webpack-macros.html"):  # the themes' Jinja macro files, not pages
