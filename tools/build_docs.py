@@ -307,7 +307,7 @@ def run_sphinx(src_dir: Path, site: Path) -> None:
     if site.exists():
         shutil.rmtree(site)
     doctrees = src_dir / "_doctrees"
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-j", "auto", "-c", str(CONF_DIR), "-d", str(doctrees),
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", "-c", str(CONF_DIR), "-d", str(doctrees),
            str(src_dir), str(site)]
     subprocess.run(cmd, cwd=ROOT, check=True)
     for p in (site / "_static").glob("*webpack-macros.html"):  # the themes' Jinja macro files, not pages
