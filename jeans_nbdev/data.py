@@ -7,9 +7,9 @@ __all__ = ['MIN_STARS', 'PC_WARN_MEDIAN_R', 'MS_WARN_SPREAD', 'GAIA_COLUMNS', 'G
            'GC_HALO_RS', 'GC_HALO_GAMMA', 'GC_TRACER_ALPHA', 'GAIA_CHALLENGE_MODELS', 'CatalogError', 'CatalogWarning',
            'Truth6D', 'Catalog', 'from_arrays', 'load_gaia_challenge', 'load_csv', 'sky_to_tangent', 'from_sky',
            'shipped_files', 'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth',
-           'truth_from_filename', 'truth_by_name', 'replace_name', 'write_gaia_challenge']
+           'truth_from_filename', 'truth_by_name', 'write_gaia_challenge']
 
-# %% ../nbs/01_data.ipynb #098d8568
+# %% ../nbs/01_data.ipynb #633921cc
 import jax
 jax.config.update("jax_enable_x64", True)
 import csv
@@ -27,7 +27,7 @@ from jaxtyping import Array, Float
 
 from . import background as bg
 
-# %% ../nbs/01_data.ipynb #2412d3ce
+# %% ../nbs/01_data.ipynb #8f3e9427
 class CatalogError(ValueError):
     "A star catalog that cannot be used; the message names the source, row, column and offending value."
 
@@ -48,7 +48,7 @@ class Truth6D:
         sub = lambda a: None if a is None else a[idx]
         return Truth6D(self.z[idx], self.vx[idx], self.vy[idx], sub(self.vz_true), self.model)
 
-# %% ../nbs/01_data.ipynb #563771c7
+# %% ../nbs/01_data.ipynb #42949e17
 @dataclass(frozen=True, eq=False)
 class Catalog:
     "Projected positions `x`, `y` [kpc], line-of-sight velocities `vz` [km/s], optional `verr` [km/s] and `pmem`."
@@ -82,7 +82,7 @@ class Catalog:
         "The same catalog without its truth columns (what a fit may see)."
         return replace(self, truth=None)
 
-# %% ../nbs/01_data.ipynb #4b5f65c9
+# %% ../nbs/01_data.ipynb #725acf5b
 MIN_STARS = 20            # fewer stars cannot constrain a profile
 PC_WARN_MEDIAN_R = 50.0   # [kpc]: no dwarf has a median projected radius this large; pc were probably meant
 MS_WARN_SPREAD = 1000.0   # [km/s]: robust v_z spread this large means m/s were probably meant
@@ -115,7 +115,7 @@ def _duplicates(x, y, rows):
         out.append((i1, f"row {rows[i1]}: duplicate star, same (x, y) = ({float(x[i1])!r}, {float(y[i1])!r}) as row {rows[i0]}"))
     return sorted(out)
 
-# %% ../nbs/01_data.ipynb #7bce042c
+# %% ../nbs/01_data.ipynb #09b7ca54
 def _unit_warnings(R, vz, source):
     if np.median(R) > PC_WARN_MEDIAN_R:
         warnings.warn(f"{source}: median projected radius {np.median(R):.4g} > {PC_WARN_MEDIAN_R} kpc: "
@@ -159,7 +159,7 @@ def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth
     return Catalog(x[keep], y[keep], vz[keep], sub(verr), sub(pmem), source,
                    None if truth is None else truth.take(keep), tuple(sorted(removed)))
 
-# %% ../nbs/01_data.ipynb #3740086b
+# %% ../nbs/01_data.ipynb #07d8da44
 GAIA_COLUMNS = ("x", "y", "z", "vx", "vy", "vz")
 GAIA_ERR_KMS = 2.0          # velocity error of the Gaia Challenge `_err` files [km/s]
 
@@ -184,7 +184,7 @@ def _data_lines(path):
             s = line.strip()
             if s and not s.startswith("#"): yield lineno, s.split()
 
-# %% ../nbs/01_data.ipynb #fb78c33f
+# %% ../nbs/01_data.ipynb #874cc99e
 def load_gaia_challenge(path, *, drop_invalid: bool = False) -> Catalog:
     "Catalog (with truth columns and, for a scheme file name, the truth model) from a Gaia Challenge `.dat` file."
     path = Path(path)
@@ -219,7 +219,7 @@ def load_csv(path, *, drop_invalid: bool = False) -> Catalog:
                        source=str(path), rows=rows, drop_invalid=drop_invalid,
                        column_names=dict(x="x_kpc", y="y_kpc", vz="vz_kms", verr="verr_kms", pmem="pmem"))
 
-# %% ../nbs/01_data.ipynb #20ca0b16
+# %% ../nbs/01_data.ipynb #28d1460a
 def sky_to_tangent(ra_deg, dec_deg, ra0_deg: float, dec0_deg: float):
     "Gnomonic projection: standard coordinates (xi, eta) [radians] and cos c of sky positions about a centre."
     a, d = np.deg2rad(np.asarray(ra_deg, np.float64)), np.deg2rad(np.asarray(dec_deg, np.float64))
@@ -242,7 +242,7 @@ def from_sky(ra_deg, dec_deg, vz, ra0_deg: float, dec0_deg: float, distance_kpc:
                            f"is 90 deg or more from the centre ({ra0_deg}, {dec0_deg})")
     return from_arrays(distance_kpc * xi, distance_kpc * eta, vz, verr, pmem, source=source, drop_invalid=drop_invalid)
 
-# %% ../nbs/01_data.ipynb #939a07f4
+# %% ../nbs/01_data.ipynb #ed9e07cf
 def _data_dir() -> Path:
     return Path(str(resources.files("jeans_nbdev") / "data" / "gaia_challenge"))
 
@@ -259,7 +259,7 @@ def shipped_path(model: str = "PlumCuspOm", n: int = 1000, err: bool = True, i: 
                          f"shipped: {sorted(shipped_files())}")
     return hits[0]
 
-# %% ../nbs/01_data.ipynb #c83577cc
+# %% ../nbs/01_data.ipynb #309bd192
 _GC_NAME = re.compile(r"gs(?P<gs>\d+)_bs(?P<bs>\d+)_rcrs(?P<rcrs>\d+)_rarc(?P<rarc>\d+|inf)_(?P<halo>cusp|core)_"
                       r"(?P<rho>\d+)mpc3_df(?:_(?P<n>\d+)_(?P<i>\d+))?(?P<err>_err)?(?:\.dat)?$")
 GC_HALO_RS = 1.0                              # [kpc] halo scale radius of every Gaia Challenge spherical mock
@@ -280,7 +280,7 @@ def parse_gaia_challenge_name(name: str) -> dict:
                 n=None if g["n"] is None else int(g["n"]), i=None if g["i"] is None else int(g["i"]),
                 err=g["err"] is not None, stem=m.group(0).removesuffix(".dat"))
 
-# %% ../nbs/01_data.ipynb #563db723
+# %% ../nbs/01_data.ipynb #fa3253e1
 class TruthModel(eqx.Module):
     "Tracer (normalised Zhao) in a Zhao halo with an anisotropy; `tracer_mass` [Msun] > 0 adds the stars' own gravity."
     tracer: bg.Zhao
@@ -325,7 +325,7 @@ _eval = lambda m, method, r: _jit_method(_leaves_as_arrays(m), method, jnp.asarr
 _jit_half_light_radius = eqx.filter_jit(bg.half_light_radius)
 _jit_effective_radius = eqx.filter_jit(bg.effective_radius)
 
-# %% ../nbs/01_data.ipynb #c7b4e9f5
+# %% ../nbs/01_data.ipynb #2558d501
 def gaia_challenge_truth(rstar: float, halo: str = "cusp", ra: float = math.inf, tracer_gamma: float = 0.1,
                          tracer_beta: float = 5.0, rho_s: float | None = None, rs: float = GC_HALO_RS,
                          tracer_mass: float = 0.0, name: str = "") -> TruthModel:
@@ -344,7 +344,7 @@ def truth_from_filename(name: str) -> TruthModel:
     return gaia_challenge_truth(p["rstar"], p["halo"], p["ra"], p["tracer_gamma"], p["tracer_beta"], p["rho_s"],
                                 p["rs"], name=p["stem"])
 
-# %% ../nbs/01_data.ipynb #67d9d235
+# %% ../nbs/01_data.ipynb #ffea44df
 GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; r* from DESIGN.md for Plum, same r* for NonPlum (our choice)
     f"{t}{h}{a}": f"gs{g}_bs050_rcrs{rc}_rarc{ra}_{h.lower()}_{rho}mpc3_df"
     for t, g in (("Plum", "010"), ("NonPlum", "100"))
@@ -354,16 +354,16 @@ GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; r* from DESIGN.md for Plum
 def truth_by_name(name: str) -> TruthModel:
     "Truth of a named Gaia Challenge model ('PlumCuspOm', 'NonPlumCoreIso', ...) or of any scheme file name."
     if name in GAIA_CHALLENGE_MODELS:
-        return replace_name(truth_from_filename(GAIA_CHALLENGE_MODELS[name]), name)
+        return _with_name(truth_from_filename(GAIA_CHALLENGE_MODELS[name]), name)
     try: return truth_from_filename(name)
     except ValueError:
         raise ValueError(f"unknown model {name!r}: use one of {sorted(GAIA_CHALLENGE_MODELS)} "
                          "or a Gaia Challenge file name") from None
 
-def replace_name(model: TruthModel, name: str) -> TruthModel:
+def _with_name(model: TruthModel, name: str) -> TruthModel:
     return TruthModel(model.tracer, model.halo, model.anisotropy, model.tracer_mass, name)
 
-# %% ../nbs/01_data.ipynb #e9f2c631
+# %% ../nbs/01_data.ipynb #4f5f90b6
 def write_gaia_challenge(path, catalog: Catalog) -> Path:
     "Write a catalog with truth columns as a Gaia Challenge file: x y z [kpc] vx vy vz [km/s], whitespace, no header."
     if catalog.truth is None:

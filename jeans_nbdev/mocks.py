@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['OMDistribution', 'mock_by_name', 'sample_mock', 'binned_velocity_moments', 'bench_mocks']
 
-# %% ../nbs/01b_mocks.ipynb #ee4d9ad4
+# %% ../nbs/01b_mocks.ipynb #a68d8934
 import jax
 jax.config.update("jax_enable_x64", True)
 import math
@@ -20,7 +20,7 @@ from scipy.special import betaln
 from . import background as bg
 from .data import Catalog, Truth6D, TruthModel, truth_by_name, from_arrays
 
-# %% ../nbs/01b_mocks.ipynb #7495268a
+# %% ../nbs/01b_mocks.ipynb #eed23d87
 def _zhao_params(z: bg.Zhao):
     return tuple(float(np.asarray(getattr(z, k))) for k in ("rho0", "rs", "alpha", "beta", "gamma"))
 
@@ -51,7 +51,7 @@ def _psi_tail(p, rmax, mmax):
     rho0, rs, a, b, g = p
     return bg.G * mmax / rmax + 4 * math.pi * bg.G * rho0 * rs**b * rmax ** (2 - b) / (b - 2)
 
-# %% ../nbs/01b_mocks.ipynb #c53a486e
+# %% ../nbs/01b_mocks.ipynb #5e2f826c
 class OMDistribution:
     "Tabulated Osipkov-Merritt DF f(Q) of a TruthModel (numpy), with the radius and speed tables used to sample it."
     def __init__(self, truth: TruthModel, n_grid: int = 4000, n_s: int = 800):
@@ -94,7 +94,7 @@ class OMDistribution:
                              f"r_a = {ra} is too small for this tracer")
         return Q, np.maximum(f, 0.0)
 
-# %% ../nbs/01b_mocks.ipynb #310eca1c
+# %% ../nbs/01b_mocks.ipynb #057b573f
 def _quantile_nodes(n_q: int):
     "Quantiles q_j = (1 - cos(pi j/(n_q - 1)))/2: dense near 0 and 1, where the quantile function of a speed is steep."
     return 0.5 * (1 - np.cos(np.pi * np.linspace(0, 1, n_q)))
@@ -117,7 +117,7 @@ def _om_speed_table(self, n_r: int = 400):
     return lnr_k, _speed_quantiles(self, lnr_k)
 OMDistribution._speed_table = _om_speed_table
 
-# %% ../nbs/01b_mocks.ipynb #9f8de1f8
+# %% ../nbs/01b_mocks.ipynb #b720e96b
 def _rng_from_key(key) -> np.random.Generator:
     "numpy Generator seeded with the bits of a jax.random key (new-style or raw uint32)."
     k = jnp.asarray(key)
@@ -144,7 +144,7 @@ def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
     e2 = np.cross(er, e1)
     return r[:, None] * er, w[:, :1] * er + w[:, 1:2] * e1 + w[:, 2:] * e2
 
-# %% ../nbs/01b_mocks.ipynb #f13338e7
+# %% ../nbs/01b_mocks.ipynb #c5d6ba58
 def mock_by_name(name: str) -> TruthModel:
     "Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name."
     return truth_by_name(name)
@@ -164,7 +164,7 @@ def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
     return from_arrays(x[:, 0], x[:, 1], vz, verr if verr > 0 else None, source=f"mock:{truth.name or 'model'}:n={n}",
                        truth=tr)
 
-# %% ../nbs/01b_mocks.ipynb #151b0982
+# %% ../nbs/01b_mocks.ipynb #bfb9681f
 def binned_velocity_moments(x, v, truth: TruthModel, nbin: int):
     "Per equal-count radial bin: (median r, <v_r^2>, mean truth sigma_r^2, binned beta, truth beta, n stars)."
     r = np.linalg.norm(x, axis=1); vr = np.sum(x * v, 1) / r; vt2 = np.sum(v * v, 1) - vr**2
@@ -182,7 +182,7 @@ def _xv(cat: Catalog):
     t = cat.truth
     return np.stack([cat.x, cat.y, t.z], 1), np.stack([t.vx, t.vy, cat.vz if t.vz_true is None else t.vz_true], 1)
 
-# %% ../nbs/01b_mocks.ipynb #e0e7edfc
+# %% ../nbs/01b_mocks.ipynb #f191c0e0
 def bench_mocks(n: int = 10_000, repeats: int = 5, verbose: bool = True) -> dict:
     "Median wall times [s]: OM table of PlumCuspOm, and sampling n stars with a ready table."
     m = truth_by_name("PlumCuspOm")
