@@ -168,7 +168,7 @@ def test_convert_notebook_unit():
     "Quarto conventions of nbdev's processing -> MyST-NB ones, on a hand-made processed notebook."
     nb = {"metadata": {"widgets": {"x": 1}}, "nbformat": 4, "nbformat_minor": 5, "cells": [
         {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: Flow\ndescription: A flow.\noutput-file: flow.html\n---\n"},
-        {"cell_type": "markdown", "metadata": {}, "source": "See [data](01_data.ipynb#sec) and [web](https://x.org/a.ipynb)."},
+        {"cell_type": "markdown", "metadata": {}, "source": "See [data](01_data.ipynb#sec) and [web](https://x.org/a.ipynb).\n\n::: {.callout-note}\nN\n:::"},
         {"cell_type": "code", "metadata": {"execution": {"total": 1.5}}, "has_sd": True, "execution_count": 0,
          "source": "#| echo: false\n#| output: asis\nshow_doc(f)",
          "outputs": [{"output_type": "execute_result", "metadata": {}, "execution_count": 0, "data": {
@@ -176,17 +176,19 @@ def test_convert_notebook_unit():
              "text/plain": "<...>"}}]},
         {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "#| output: false\nx = 1", "outputs": []},
         {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "#| include: false\ny = 2", "outputs": []},
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "#| code-fold: true\nz = 3", "outputs": []},
     ]}
     assert build_docs.page_stem(nb, Path("02_flow.ipynb")) == "flow"
     out = build_docs.convert_notebook(nb, {"01_data": "data"})
     srcs = [c["source"] for c in out["cells"]]
     assert "widgets" not in out["metadata"]
     assert srcs[0] == "# Flow\n\n> A flow."
-    assert "[data](data.ipynb#sec)" in srcs[1] and "(https://x.org/a.ipynb)" in srcs[1]
+    assert "[data](data.ipynb#sec)" in srcs[1] and "(https://x.org/a.ipynb)" in srcs[1] and ":::{note}\nN" in srcs[1]
     assert out["cells"][2]["cell_type"] == "markdown" and '<a id="f.g"></a>' in srcs[2] and "### F.g" in srcs[2]
     assert "{target" not in srcs[2] and 'class="jn-source-link' in srcs[2]
     assert out["cells"][3]["source"] == "x = 1" and out["cells"][3]["metadata"]["tags"] == ["remove-output"]
-    assert len(out["cells"]) == 4 and all("has_sd" not in c and "execution" not in c["metadata"] for c in out["cells"])
+    assert out["cells"][4]["metadata"]["tags"] == ["hide-input"]
+    assert len(out["cells"]) == 5 and all("has_sd" not in c and "execution" not in c["metadata"] for c in out["cells"])
 
 
 def test_figure_outputs_render(tmp_path):

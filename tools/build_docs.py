@@ -151,6 +151,13 @@ _re_source_link = re.compile(r"\[source\]\(([^)\s]+)\)\{[^}\n]*\}")
 _re_sd_heading = re.compile(r"^(#{2,5})\s+(\S+)\s*$", re.MULTILINE)
 _re_nb_link = re.compile(r"(\]\()(?![a-z][a-z0-9+.-]*:)([^)#\s]+?)\.ipynb((?:#[^)\s]*)?\))")
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_re_callout = re.compile(r"^(:{3,})\s*\{\.callout-(note|tip|warning|important|caution)[^}]*\}\s*$", re.MULTILINE)
+
+
+def _markdown(src: str, stem_of: dict[str, str]) -> str:
+    "Quarto markdown -> MyST: links to notebooks point at their pages, callouts become admonitions."
+    src = _re_nb_link.sub(lambda m: m.group(1) + stem_of.get(m.group(2), m.group(2)) + ".ipynb" + m.group(3), src)
+    return _re_callout.sub(lambda m: f"{m.group(1)}{{{m.group(2)}}}", src)
 
 
 def _src(cell: dict) -> str:
@@ -220,7 +227,7 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
         if cell["cell_type"] == "markdown":
             if not src.strip():
                 continue
-            cell["source"] = _re_nb_link.sub(lambda m: m.group(1) + stem_of.get(m.group(2), m.group(2)) + ".ipynb" + m.group(3), src)
+            cell["source"] = _markdown(src, stem_of)
             cells.append(cell)
             continue
         if cell["cell_type"] != "code":
@@ -242,6 +249,8 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if d.get("echo") == "false" or not body.strip():
             tags.append("remove-input")
+        elif d.get("code-fold") == "true":  # Quarto's folded code: collapsed source, shown output
+            tags.append("hide-input")
         if d.get("output") == "false":
             tags.append("remove-output")
         for o in cell.get("outputs", []):
