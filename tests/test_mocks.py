@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from jeans_nbdev import background as bg
+from jeans_nbdev.data import TruthModel
 from jeans_nbdev.mocks import OMDistribution, _xv, binned_velocity_moments, mock_by_name, sample_mock
 
 N_BIG = 1_000_000      # 10 bins of 100,000 stars: noise of a mean square sqrt(2/1e5) = 0.45%, so 3% is ~6 sigma
@@ -34,6 +35,16 @@ def test_moments_and_radii_match_jeans(name):
     print(f"{name}: max |<v_r^2>/sigma_r^2 - 1| = {np.max(np.abs(mom[:, 1] / mom[:, 2] - 1)):.4f}, "
           f"max |beta - truth| = {np.max(np.abs(mom[:, 3] - mom[:, 4])):.4f}, KS p(r, 200k) = {p:.3f}")
     assert p > KS_P
+
+
+def test_self_gravitating_plummer():
+    "Optional self-gravity: an OM Plummer sphere in its own potential (negligible halo); 400,000 stars in 5 bins."
+    plum = TruthModel(bg.Zhao(1.0, 0.3, 2.0, 5.0, 0.0).normalised(), bg.Zhao(1e-12, 1.0, 1.0, 3.0, 1.0),
+                      bg.OsipkovMerritt(0.5), 1e7, "self-gravitating Plummer")
+    x, v = _xv(sample_mock(jax.random.key(0), plum, 400_000))
+    mom = binned_velocity_moments(x, v, plum, 5)   # 80,000 stars a bin: noise ~0.5%
+    np.testing.assert_allclose(mom[:, 1], mom[:, 2], rtol=VR2_RTOL)
+    np.testing.assert_allclose(mom[:, 3], mom[:, 4], atol=BETA_ATOL)
 
 
 def test_speed_and_determinism():
