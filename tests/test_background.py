@@ -69,12 +69,20 @@ def test_plummer_sigma_r2_and_los():
                                M * b**2 / (np.pi * (b**2 + R_GRID**2) ** 2), rtol=1e-8)  # single smooth integral
 
 
+_TR_RT, _HALO_RT = Zhao(1.0, 0.25, 2.0, 5.0, 0.1).normalised(), cored(4e8, 1.0)
+
+
+@eqx.filter_jit  # one compilation per anisotropy class: the two ConstantBeta cases share it
+def _mass_back(r, bm):
+    return jeans_mass(r, _TR_RT, lambda x: sigma_r2(x, _TR_RT, _HALO_RT, bm), bm)
+
+
 @pytest.mark.parametrize("bm", [ConstantBeta(0.0), OsipkovMerritt(0.25), ConstantBeta(-0.5)], ids=["iso", "OM", "b-0.5"])
 def test_round_trip_mass(bm):
     tol = 1e-4  # issue spec: M(<r) over 0.01-10 kpc
-    tr, halo = Zhao(1.0, 0.25, 2.0, 5.0, 0.1).normalised(), cored(4e8, 1.0)
+    halo = _HALO_RT
     r = np.geomspace(1e-2, 10.0, 31)
-    m = jax.jit(lambda r: jeans_mass(r, tr, lambda x: sigma_r2(x, tr, halo, bm), bm))(r)
+    m = _mass_back(r, bm)
     np.testing.assert_allclose(np.asarray(m), np.asarray(halo.mass(r)), rtol=tol)
 
 
@@ -106,7 +114,7 @@ def test_galpy_sigmalos(om):
     nu = lambda r: (1 + (r / b) ** 2) ** -2.5
     beta_g = (lambda r: r**2 / (r**2 + ra**2)) if om else 0.0
     bm = OsipkovMerritt(ra) if om else isotropic()
-    R = np.array([0.02, 0.2, 1.0, 3.0])
+    R = np.array([0.02, 0.3, 2.0])
     # rescale the tracer by 1/nu(R): quad's absolute tolerance would otherwise truncate the small integrands
     ref = [galpy_jeans.sigmalos(pot, x, dens=lambda r, x=x: nu(r) / nu(x), beta=beta_g) for x in R]
     np.testing.assert_allclose(np.asarray(sigma_los_jeans(R, plummer(1.0, b), nfw(rho0, rs), bm)), ref, rtol=tol)
