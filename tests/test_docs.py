@@ -87,7 +87,10 @@ def _open(exe, url, profile, shot):
     "Load url in a fresh headless chromium; returns the DOM after VIRTUAL_TIME_MS and writes a screenshot."
     cmd = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,1600",
            f"--virtual-time-budget={VIRTUAL_TIME_MS}", "--dump-dom", f"--screenshot={shot}", url]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    for attempt in range(2):  # one retry: a browser start can fail on a loaded machine
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if r.returncode == 0 and "</html>" in r.stdout:
+            break
     assert r.returncode == 0, f"chromium failed on {url}: {r.stderr[-2000:]}"
     return r.stdout
 

@@ -151,6 +151,7 @@ _re_source_link = re.compile(r"\[source\]\(([^)\s]+)\)\{[^}\n]*\}")
 _re_sd_heading = re.compile(r"^(#{2,5})\s+(\S+)\s*$", re.MULTILINE)
 _re_nb_link = re.compile(r"(\]\()(?![a-z][a-z0-9+.-]*:)([^)#\s]+?)\.ipynb((?:#[^)\s]*)?\))")
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 _re_callout = re.compile(r"^(:{3,})\s*\{\.callout-(note|tip|warning|important|caution)[^}]*\}\s*$", re.MULTILINE)
 
 
@@ -298,6 +299,11 @@ def write_sources(nbs: list[Path], src_dir: Path) -> tuple[list[str], dict[str, 
             pages.append(stem)
         (src_dir / stem).parent.mkdir(parents=True, exist_ok=True)
         (src_dir / f"{stem}.ipynb").write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
+    for f in NBS.rglob("*"):  # images the notebooks' markdown shows (![](fig.png)) sit beside them
+        rel = f.relative_to(NBS)
+        if f.is_file() and f.suffix.lower() in _ASSET_SUFFIXES and not any(x.startswith(("_", ".")) for x in rel.parts):
+            (src_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, src_dir / rel)
     others = [p for p in pages if p != "index"]
     toctree = "```{toctree}\n:hidden:\n:maxdepth: 2\n\n" + "\n".join(others) + "\n```"
     index = src_dir / "index.ipynb"
