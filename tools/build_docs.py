@@ -5,6 +5,8 @@
    inserted after the exported definitions, backticked names linked, and the title moved into front matter.
    (The `nbdev_proc_nbs` command itself first tries to install Quarto, pip-installs the package, and writes
    _quarto.yml/nbdev.yml/sidebar.yml into nbs/: running the processors directly does only the processing.)
+   One difference, unless --strict_nbdev: a cell that mixes imports with other code runs only its imports
+   (nbdev would re-run the whole cell, repeating a notebook's heavy checks at docs time).
 2. Conversion of the processed notebooks from Quarto conventions to MyST-NB ones (into _docs/): the front
    matter becomes a `# Title` + summary cell, `show_doc` outputs become markdown cells (real headings with
    nbdev's anchors, so they appear in the page table of contents), `#| echo: false` / `#| output: false` /
@@ -18,7 +20,8 @@
    output is checked to load nothing from the internet.
 
 Options: --site DIR (default _site), --src DIR (default _docs), --force (re-process every notebook),
---n_workers N (nbdev processing workers, default 2).
+--n_workers N (nbdev processing workers, default 2), --strict_nbdev.  Look at the result with
+`python -m http.server -d _site 8000` and http://127.0.0.1:8000 ; tests/test_docs.py checks it in chromium.
 """
 from __future__ import annotations
 
