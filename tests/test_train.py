@@ -78,3 +78,19 @@ def test_ensemble_modes_agree():
     # the same per-member arithmetic; vmap may only reorder reductions
     np.testing.assert_allclose(np.asarray(a.models.mu), np.asarray(b.models.mu), rtol=1e-9)
     assert len(set(np.asarray(a.models.mu).tolist())) == 3   # members differ (own seeds and resamples)
+
+
+def test_fit_checkpoint_resume(tmp_path):
+    """fit() on 200 stars with a tiny model: a second call with the same checkpoint_dir resumes every stage from its
+    (complete) checkpoint and returns the identical model; the anisotropy is never changed by training."""
+    from jeans_nbdev.background import OsipkovMerritt
+    from jeans_nbdev.data import load_gaia_challenge, shipped_path
+    from jeans_nbdev.train import fit
+    cat = load_gaia_challenge(shipped_path("PlumCuspOm", 1000, err=True)).resample(np.arange(200))
+    kw = dict(key=jax.random.PRNGKey(0), steps=(3, 3, 2), width=8, n_table=32, quiet=True,
+              checkpoint_dir=str(tmp_path))
+    a = fit(cat, OsipkovMerritt(0.1), **kw)
+    assert sorted(os.listdir(tmp_path)) == ["joint", "positions", "velocities"]
+    b = fit(cat, OsipkovMerritt(0.1), **kw)
+    assert _same(eqx.filter(a.model, eqx.is_array), eqx.filter(b.model, eqx.is_array))
+    assert float(a.model.beta.ra) == 0.1 and all(r.steps_done == s for r, s in zip(a.stages.values(), (3, 3, 2)))
