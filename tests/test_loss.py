@@ -1,0 +1,201 @@
+"""Unit tests for jeans_nbdev.velocity and jeans_nbdev.loss (analytic Plummer stand-ins, float64)."""
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+from jeans_nbdev.loss import (curvature_penalty_fn, curvature_penalty_table, gauss_legendre_01, interp_linear,
+                              kernel_log_lik, los_log_lik, make_log_lik, make_loss, silverman_bandwidth,
+                              tabulate_ln_sigma_r2)
+from jeans_nbdev.velocity import SigmaR2Net, project, sample_phase_space, sigma_z2
+
+G = 4.30091727e-6
+B = 0.3  # kpc
+
+
+def plummer_table(b, n=256):
+    ln_r = jnp.linspace(jnp.log(b) - 7.0, jnp.log(b) + 4.6, n)
+    return ln_r, jnp.log(3 / (4 * jnp.pi * b**3)) - 2.5 * jnp.log1p(jnp.exp(2 * (ln_r - jnp.log(b))))
+
+
+def plummer_sampler(b):
+    def sample(key, n):
+        ku, kd = jr.split(key)
+        u = jr.uniform(ku, (n,), minval=1e-12, maxval=1 - 1e-9)
+        d = jr.normal(kd, (n, 3))
+        return (b / jnp.sqrt(u ** (-2 / 3) - 1))[:, None] * d / jnp.linalg.norm(d, axis=-1, keepdims=True)
+    return sample
+
+
+def s2_plummer(b, amp=1.0, mass=1e8):
+    return lambda r: amp * G * mass / (6 * jnp.sqrt(r**2 + b**2))
+
+
+def beta_om(r):
+    return r**2 / (r**2 + 0.45**2)
+
+
+def mock(seed, n, b=B, amp=1.0, verr=None):
+    "numpy Plummer + Gaussian velocities (OM r_a = 0.45 kpc) with an explicit spherical basis"
+    rng = np.random.default_rng(seed)
+    r = b / np.sqrt(rng.uniform(size=n) ** (-2 / 3) - 1)
+    cth, ph = rng.uniform(-1, 1, n), rng.uniform(0, 2 * np.pi, n)
+    sth = np.sqrt(1 - cth**2)
+    s2r = amp * G * 1e8 / (6 * np.sqrt(r**2 + b**2))
+    s2t = (1 - r**2 / (r**2 + 0.45**2)) * s2r
+    g = rng.normal(size=(n, 3))
+    vz = np.sqrt(s2r) * g[:, 0] * cth - np.sqrt(s2t) * g[:, 1] * sth
+    if verr is not None:
+        vz = vz + verr * rng.normal(size=n)
+    xy = r[:, None] * np.stack([sth * np.cos(ph), sth * np.sin(ph)], -1)
+    return jnp.asarray(xy), jnp.asarray(vz)
+
+
+def test_sigma_r2_net_positive_smooth_and_validates():
+    net = SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=10.0)
+    r = jnp.geomspace(1e-4, 1e3, 300)
+    assert bool(jnp.all(net(r) > 0))
+    d2 = jax.vmap(jax.grad(jax.grad(lambda s: net.log_sigma_r2(jnp.exp(s)))))(jnp.log(r))
+    assert bool(jnp.all(jnp.isfinite(d2)))  # tanh + softplus: no kinks
+    with pytest.raises(ValueError, match="v_scale"):
+        SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=0.0)
+
+
+def test_sampler_los_variance_matches_sigma_z2():
+    n = 100_000
+    x, v = sample_phase_space(jr.PRNGKey(1), plummer_sampler(B), s2_plummer(B), beta_om, n)
+    w = project(x, v)
+    z = w[:, 2] / jnp.sqrt(sigma_z2(x, s2_plummer(B), beta_om))
+    # unit variance within 4 standard errors of a chi2_1 mean (sqrt(2/n))
+    np.testing.assert_allclose(float(jnp.mean(z**2)), 1.0, atol=4 * np.sqrt(2 / n))
+
+
+def test_interp_and_quadrature_exact_cases():
+    xp, fp = jnp.array([0.0, 1.0, 3.0]), jnp.array([1.0, 2.0, 0.0])
+    np.testing.assert_allclose(np.asarray(interp_linear(jnp.array([-1.0, 4.0]), xp, fp)), [0.0, -1.0], atol=1e-14)
+    t, w = gauss_legendre_01(5)
+    np.testing.assert_allclose(np.sum(w * t**9), 0.1, rtol=1e-13)  # degree 2n-1 exact
+
+
+def test_los_sigma_matches_plummer_and_normalises():
+    ln_r, ln_n = plummer_table(B)
+    R = jnp.geomspace(1e-3 * B, 30 * B, 300)
+    sig = jnp.exp(los_log_lik(R, ln_r, ln_n))
+    # 1e-3: linear interpolation of a 256-point table dominates (~5e-4); quadrature error ~1e-6 at 48 nodes
+    np.testing.assert_allclose(np.asarray(sig), np.asarray(1 / (np.pi * B**2) / (1 + (R / B) ** 2) ** 2), rtol=1e-3)
+    t, w = gauss_legendre_01(400)
+    lo, hi = np.log(1e-5), np.log(1e3)
+    Rq = jnp.exp(jnp.asarray(lo + (hi - lo) * t))
+    norm = float(jnp.sum((hi - lo) * w * 2 * np.pi * Rq**2 * jnp.exp(los_log_lik(Rq, ln_r, ln_n))))
+    np.testing.assert_allclose(norm, 1.0, atol=1e-3)  # the brief's normalisation tolerance
+
+
+def test_los_sigma_los2_isotropic_plummer():
+    ln_r, ln_n = plummer_table(B)
+    ls2 = tabulate_ln_sigma_r2(s2_plummer(B), ln_r)
+    t, w = gauss_legendre_01(200)
+    v, dv = jnp.asarray(-120 + 240 * t), 240 * jnp.asarray(w)
+    for R0 in (0.05, 0.3, 1.5):
+        R = jnp.full(v.shape, R0)
+        p = jnp.exp(los_log_lik(R, ln_r, ln_n, v, ln_sigma_r2_tab=ls2))
+        s2los = float(jnp.sum(p * v**2 * dv) / jnp.sum(p * dv))
+        # analytic 3 pi G M / (64 sqrt(R^2+b^2)); 1e-3 from the table interpolation
+        np.testing.assert_allclose(s2los, 3 * np.pi * G * 1e8 / (64 * np.sqrt(R0**2 + B**2)), rtol=1e-3)
+
+
+def test_los_table_sigma_equals_direct_callable():
+    ln_r, ln_n = plummer_table(B)
+    xy, vz = mock(3, 300, verr=2.0)
+    R = jnp.linalg.norm(xy, axis=-1)
+    verr = jnp.full(300, 2.0)
+    a = los_log_lik(R, ln_r, ln_n, vz, verr, sigma_r2_fn=s2_plummer(B), beta=beta_om)
+    b = los_log_lik(R, ln_r, ln_n, vz, verr, ln_sigma_r2_tab=tabulate_ln_sigma_r2(s2_plummer(B), ln_r), beta=beta_om)
+    # per-star log-likelihoods agree to 1e-3: linear interpolation of ln sigma_r^2 on the 256-point table (~1e-4 typical)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-3)
+
+
+@pytest.mark.parametrize("what", ["b", "amp"])
+def test_los_loss_minimised_at_truth(what):
+    xy, vz = mock(7, 8000, verr=2.0)
+    verr = jnp.full(8000, 2.0)
+    f = make_loss("los", xy, vz if what == "amp" else None, verr if what == "amp" else None)
+    vals = []
+    for fac in (0.9, 1.0, 1.1):
+        b, amp = (B * fac, 1.0) if what == "b" else (B, fac)
+        vals.append(float(f(plummer_table(b), s2_plummer(b, amp), beta_om, 0.0)))
+    # a 10% step is several statistical errors (~1-2% at 8000 stars): the truth must be lowest
+    assert vals[1] < vals[0] and vals[1] < vals[2], vals
+
+
+def test_kernel_integrated_matches_monte_carlo_and_lower_variance():
+    from jeans_nbdev.velocity import sample_velocities
+    xy, vz = mock(4, 300, verr=2.0)
+    verr = jnp.full(300, 2.0)
+    x3 = plummer_sampler(B)(jr.PRNGKey(8), 1024)
+    h, kq = silverman_bandwidth(xy, 1024), jr.PRNGKey(7)
+    q_int = jnp.exp(kernel_log_lik(kq, xy, x3[:, :2], h, vz=vz, verr=verr, model_s2=sigma_z2(x3, s2_plummer(B), beta_om),
+                                   h_v=2.0))
+    lls = jnp.stack([kernel_log_lik(kq, xy, x3[:, :2], h, vz=vz, verr=verr, h_v=2.0,
+                                    model_vz=sample_velocities(jr.PRNGKey(50 + i), x3, s2_plummer(B), beta_om)[:, 2])
+                     for i in range(24)])
+    per_rep = np.asarray(jnp.mean(jnp.exp(lls) / q_int, axis=1))
+    # same expectation: within 3 standard errors over the repeats
+    np.testing.assert_allclose(per_rep.mean(), 1.0, atol=3 * per_rep.std(ddof=1) / np.sqrt(len(per_rep)))
+    # with positions fixed, the integrated estimator has zero velocity noise; Monte Carlo has some
+    assert float(jnp.median(jnp.var(lls, axis=0))) > 0
+
+
+def test_kernel_stable_and_finite_gradients_ng16384():
+    xy, vz = mock(5, 32)
+    xy = jnp.concatenate([xy, jnp.array([[30.0, -30.0]])])  # far outside every model sample
+    vz = jnp.concatenate([vz, jnp.array([0.0])])
+
+    def loss(p, verr):
+        x3 = plummer_sampler(p[0])(jr.PRNGKey(9), 16384)
+        return -jnp.mean(kernel_log_lik(jr.PRNGKey(1), xy, x3[:, :2], 0.05, vz=vz, verr=verr,
+                                        model_s2=sigma_z2(x3, s2_plummer(p[0], p[1]), beta_om)))
+    vg = jax.jit(jax.value_and_grad(loss))
+    for verr in (None, jnp.linspace(1.0, 4.0, 33)):
+        val, g = vg((jnp.asarray(B), jnp.asarray(1.0)), verr)
+        assert np.isfinite(float(val)) and all(np.isfinite(float(x)) for x in g)
+
+
+def test_make_loss_gradients_finite_both_kinds():
+    xy, vz = mock(6, 400, verr=2.0)
+    net = SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=12.0)
+
+    class Dens(eqx.Module):
+        b: jax.Array
+        def radial_table(self):
+            return plummer_table(self.b)
+        def sample(self, key, n):
+            return plummer_sampler(self.b)(key, n)
+
+    for kind in ("los", "kernel"):
+        for verr in (None, jnp.linspace(1.0, 4.0, 400)):
+            f = make_loss(kind, xy, vz, verr, n_model=512, weights=jnp.ones(400))
+            g = eqx.filter_jit(eqx.filter_grad(lambda p: f(p[0], p[1], beta_om, p[2], jr.PRNGKey(1))))(
+                (Dens(jnp.asarray(B)), net, jnp.asarray(0.3)))
+            leaves = jax.tree_util.tree_leaves(eqx.filter(g, eqx.is_inexact_array))
+            assert all(bool(jnp.all(jnp.isfinite(x))) for x in leaves), (kind, verr is None)
+
+
+def test_make_loss_errors():
+    with pytest.raises(ValueError, match="kind"):
+        make_loss("abc", jnp.zeros((3, 2)))
+    with pytest.raises(ValueError, match="vz"):
+        make_loss("los", jnp.zeros((3, 2)), vz=jnp.zeros(4))
+    with pytest.raises(ValueError, match="key"):
+        make_log_lik("kernel", jnp.ones((3, 2)))(plummer_sampler(B))
+
+
+def test_curvature_penalties():
+    s = jnp.linspace(-4.0, 3.0, 200)
+    assert float(curvature_penalty_table(s, 2.0 - 3.0 * s, -2.0, 1.0)) < 1e-16  # power law: no penalty
+    # quadratic 0.7 s^2: d2 = 1.4, penalty 1.96 (exact for three-point differences and autodiff)
+    np.testing.assert_allclose(float(curvature_penalty_table(s, 0.7 * s**2, -2.0, 1.0)), 1.96, rtol=1e-10)
+    np.testing.assert_allclose(float(curvature_penalty_fn(lambda x: 0.7 * x**2, -2.0, 1.0)), 1.96, rtol=1e-12)
