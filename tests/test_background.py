@@ -154,3 +154,22 @@ def test_estimators():
     np.testing.assert_allclose(float(k["mass"]), 2.5 * float(k["sigma_los2"]) * float(k["R_e"]) / G, rtol=1e-12)
     with pytest.raises(ValueError, match="shapes"):
         wolf_mass(R[:10], vz[:9])
+
+
+def test_differentiable_and_vmappable():
+    tol = 1e-8  # sigma_los^2 is linear in the halo normalisation: d ln sigma_los^2 / d ln rho0 = 1 exactly
+    tr, bm = Zhao(1.0, 0.25, 2.0, 5.0, 0.1).normalised(), OsipkovMerritt(0.25)
+    R = jnp.array([0.05, 0.3, 1.5])
+    f = lambda lr0: jnp.log(sigma_los2_jeans(R, tr, nfw(jnp.exp(lr0), 1.0), bm))
+    np.testing.assert_allclose(np.asarray(jax.jacfwd(f)(jnp.log(6.4e7))), 1.0, rtol=tol)
+    # vmap over a batch of halos (Zhao fields as arrays)
+    halos = Zhao(jnp.array([6.4e7, 4e8]), jnp.array([1.0, 1.0]), 1.0, 3.0, jnp.array([1.0, 0.0]))
+    m = eqx.filter_vmap(lambda h: h.mass(jnp.array([0.1, 1.0])))(halos)
+    np.testing.assert_allclose(np.asarray(m), [np.asarray(nfw(6.4e7, 1.0).mass(jnp.array([0.1, 1.0]))),
+                                               np.asarray(cored(4e8, 1.0).mass(jnp.array([0.1, 1.0])))], rtol=1e-12)
+
+
+def test_normalised_needs_finite_total():
+    with pytest.raises(ValueError, match="beta"):
+        nfw(6.4e7, 1.0).normalised()
+    np.testing.assert_allclose(float(plummer(5.0, 0.2).normalised().total_mass()), 1.0, rtol=1e-12)  # exact Beta function
