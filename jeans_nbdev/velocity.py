@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SigmaR2Net', 'as_beta_fn', 'sigma_z2', 'sample_velocities', 'sample_phase_space', 'project']
 
-# %% ../nbs/03_velocity.ipynb #bf1ca6d4
+# %% ../nbs/03_velocity.ipynb #bf0b594d
 import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
@@ -13,7 +13,7 @@ import numpy as np
 import equinox as eqx
 from jaxtyping import Array, Float, PRNGKeyArray
 
-# %% ../nbs/03_velocity.ipynb #52bdb6e8
+# %% ../nbs/03_velocity.ipynb #2b390b43
 _SOFTPLUS_INV_ONE = float(np.log(np.expm1(1.0)))  # softplus(c) = 1
 
 
@@ -52,7 +52,7 @@ class SigmaR2Net(eqx.Module):
         "ln sigma_r^2(r), computed without underflow"
         return 2.0 * jnp.log(self.v_scale) + _softplus_log(self._pre(r))
 
-# %% ../nbs/03_velocity.ipynb #41d36124
+# %% ../nbs/03_velocity.ipynb #495fcb85
 def as_beta_fn(beta):
     "beta(r) as a callable: None -> isotropic, number -> constant, callable -> itself"
     if beta is None:
@@ -76,7 +76,7 @@ def sigma_z2(x: Float[Array, "n 3"], sigma_r2_fn, beta=None) -> Float[Array, "n"
     r = jnp.sqrt(safe_r2)
     return sigma_r2_fn(r) * (1.0 - as_beta_fn(beta)(r) * jnp.where(r2 > 0, R2 / safe_r2, 0.0))
 
-# %% ../nbs/03_velocity.ipynb #a5b30f52
+# %% ../nbs/03_velocity.ipynb #940cf412
 def _sample_positions(key, sampler, n):
     if hasattr(sampler, "sample"):
         return sampler.sample(key, n)

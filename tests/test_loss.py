@@ -59,7 +59,7 @@ def test_sigma_r2_net_positive_smooth_and_validates():
     net = SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=10.0)
     r = jnp.geomspace(1e-4, 1e3, 300)
     assert bool(jnp.all(net(r) > 0))
-    d2 = jax.vmap(jax.grad(jax.grad(lambda s: net.log_sigma_r2(jnp.exp(s)))))(jnp.log(r))
+    d2 = jax.jit(jax.vmap(jax.grad(jax.grad(lambda s: net.log_sigma_r2(jnp.exp(s))))))(jnp.log(r))
     assert bool(jnp.all(jnp.isfinite(d2)))  # tanh + softplus: no kinks
     with pytest.raises(ValueError, match="v_scale"):
         SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=0.0)
@@ -175,8 +175,9 @@ def test_make_loss_gradients_finite_both_kinds():
         def sample(self, key, n):
             return plummer_sampler(self.b)(key, n)
 
-    for kind in ("los", "kernel"):
-        for verr in (None, jnp.linspace(1.0, 4.0, 400)):
+    # error-free data: covered for the kernel by the N_G = 16384 test, for LOS here with verr None
+    for kind, verr in (("los", None), ("los", jnp.linspace(1.0, 4.0, 400)), ("kernel", jnp.linspace(1.0, 4.0, 400))):
+        if True:
             f = make_loss(kind, xy, vz, verr, n_model=512, weights=jnp.ones(400))
             g = eqx.filter_jit(eqx.filter_grad(lambda p: f(p[0], p[1], beta_om, p[2], jr.PRNGKey(1))))(
                 (Dens(jnp.asarray(B)), net, jnp.asarray(0.3)))
