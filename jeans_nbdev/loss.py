@@ -7,7 +7,7 @@ __all__ = ['silverman_bandwidth', 'kernel_log_lik', 'interp_linear', 'gauss_lege
            'tabulate_ln_sigma_r2', 'make_log_lik', 'make_loss', 'bench_loss', 'curvature_penalty_table',
            'curvature_penalty_fn', 'curvature_range']
 
-# %% ../nbs/03_loss.ipynb #153493b9
+# %% ../nbs/03_loss.ipynb #ee0bb856
 import math
 import time
 import jax
@@ -18,7 +18,7 @@ import equinox as eqx
 from jaxtyping import Array, Float, PRNGKeyArray
 from .velocity import as_beta_fn, sigma_z2
 
-# %% ../nbs/03_loss.ipynb #3dd925a6
+# %% ../nbs/03_loss.ipynb #01b254fd
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -33,7 +33,7 @@ def silverman_bandwidth(xy: Float[Array, "n 2"], n_model: int) -> float:
     mad = jnp.median(jnp.abs(xy - jnp.median(xy, axis=0)), axis=0)
     return float(1.4826 * jnp.mean(mad) * n_model ** (-1.0 / 6.0))
 
-# %% ../nbs/03_loss.ipynb #15b1b912
+# %% ../nbs/03_loss.ipynb #a88357bf
 def _kernel_queries(key, xy, vz, verr, h, h_v, n_kernel):
     "Smeared data points: positions (N*NK, 2), velocities (N*NK,) and kernel+error variances (N*NK,)"
     n = xy.shape[0]
@@ -46,7 +46,7 @@ def _kernel_queries(key, xy, vz, verr, h, h_v, n_kernel):
     qe = jnp.broadcast_to((err2 + h_v**2)[:, None], (n, n_kernel))
     return q, qv.reshape(-1), qe.reshape(-1)
 
-# %% ../nbs/03_loss.ipynb #b8abec4f
+# %% ../nbs/03_loss.ipynb #978ca297
 @eqx.filter_jit
 def kernel_log_lik(key: PRNGKeyArray, xy: Float[Array, "n 2"], model_xy: Float[Array, "m 2"], h, *,
                    vz=None, verr=None, model_s2=None, model_vz=None, h_v: float = 0.0, v_sys=0.0,
@@ -77,7 +77,7 @@ def kernel_log_lik(key: PRNGKeyArray, xy: Float[Array, "n 2"], model_xy: Float[A
     ll = jax.lax.map(one, (q,) if not full else (q, qv, qe), batch_size=chunk)
     return ll.reshape(xy.shape[0], n_kernel).mean(axis=-1)
 
-# %% ../nbs/03_loss.ipynb #07960ba9
+# %% ../nbs/03_loss.ipynb #40a7d0d0
 def _interp_index(xq, xp):
     "segment index and fraction for linear interpolation; end segments are extended (linear extrapolation)"
     i = jnp.clip(jnp.searchsorted(xp, xq, side="right") - 1, 0, xp.shape[0] - 2)
@@ -95,7 +95,7 @@ def gauss_legendre_01(n: int):
     t, w = np.polynomial.legendre.leggauss(int(n))
     return 0.5 * (t + 1.0), 0.5 * w
 
-# %% ../nbs/03_loss.ipynb #7cf291d3
+# %% ../nbs/03_loss.ipynb #8ba0b227
 def _log_cosh(u):
     return u + jnp.log1p(jnp.exp(-2.0 * u)) - math.log(2.0)
 
@@ -110,7 +110,7 @@ def los_nodes(R: Float[Array, "n"], r_max, n_nodes: int = 48):
     ln_r = jnp.log(R)[:, None] + lch
     return ln_r, jnp.log(2.0 * u_max)[:, None] + jnp.log(w) + ln_r, lch
 
-# %% ../nbs/03_loss.ipynb #5b9b40c4
+# %% ../nbs/03_loss.ipynb #a64bc750
 @eqx.filter_jit
 def los_log_lik(R: Float[Array, "n"], ln_r_tab: Float[Array, "m"], ln_n_tab: Float[Array, "m"], vz=None, verr=None, *,
                 ln_sigma_r2_tab=None, sigma_r2_fn=None, beta=None, v_sys=0.0, n_nodes: int = 48,
@@ -139,7 +139,7 @@ def los_log_lik(R: Float[Array, "n"], ln_r_tab: Float[Array, "m"], ln_n_tab: Flo
         var = var + jnp.asarray(verr)[:, None] ** 2
     return jax.nn.logsumexp(lt + _log_normal((jnp.asarray(vz) - v_sys)[:, None], var), axis=-1)
 
-# %% ../nbs/03_loss.ipynb #d2194de2
+# %% ../nbs/03_loss.ipynb #4cf898ca
 def _check_data(xy, vz, verr, weights):
     xy = jnp.asarray(xy)
     if xy.ndim != 2 or xy.shape[1] != 2:
@@ -182,7 +182,7 @@ def tabulate_ln_sigma_r2(sigma_r2_fn, ln_r: Float[Array, "m"]) -> Float[Array, "
     r = jnp.exp(ln_r)
     return sigma_r2_fn.log_sigma_r2(r) if hasattr(sigma_r2_fn, "log_sigma_r2") else jnp.log(sigma_r2_fn(r))
 
-# %% ../nbs/03_loss.ipynb #06e9bfbc
+# %% ../nbs/03_loss.ipynb #1117af1f
 def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_factor: float = 10.0,
                  tabulate_sigma: bool = True, n_model: int = 2048, h=None, h_v: float = 0.0, n_kernel: int = 1,
                  chunk: int = 64):
@@ -232,7 +232,7 @@ def make_loss(kind: str = "los", xy=None, vz=None, verr=None, weights=None, **op
     w = w / jnp.sum(w)
     return lambda *a, **k: -jnp.sum(w * log_lik(*a, **k))
 
-# %% ../nbs/03_loss.ipynb #66824d2b
+# %% ../nbs/03_loss.ipynb #1c56de15
 def _bench_problem(n_stars, n_table, dtype):
     from jeans_nbdev.velocity import SigmaR2Net
     k1, k2, k3, k4 = jax.random.split(jax.random.PRNGKey(0), 4)
@@ -283,7 +283,7 @@ def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_mo
             print(f"{k:7s} {dt:8s} N={n_stars} table={n_table} nodes={n_nodes} N_G={n_model}: {ms:8.1f} ms / step")
     return out
 
-# %% ../nbs/03_loss.ipynb #90993a2e
+# %% ../nbs/03_loss.ipynb #77d915db
 def curvature_penalty_table(ln_r: Float[Array, "m"], ln_y: Float[Array, "m"], lo, hi) -> Float[Array, ""]:
     """Mean of (d^2 ln y / d(ln r)^2)^2 over [lo, hi], from three-point second differences at the table's own
     (possibly non-uniform) nodes, weighted by node spacing: no re-interpolation, exact for quadratics."""
