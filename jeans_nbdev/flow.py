@@ -7,7 +7,7 @@ __all__ = ['base_log_prob_r', 'ClassicalRK4', 'forward_radius', 'inverse_radius'
            'RadialFlow', 'cast_flow', 'with_solver', 'cartesian_cnf_forward', 'cartesian_cnf_log_prob', 'fit_to_radii',
            'bench_flow']
 
-# %% ../nbs/02_flow.ipynb #01bd083d
+# %% ../nbs/02_flow.ipynb #149b853f
 import copy
 import math
 import time
@@ -21,7 +21,7 @@ import diffrax
 import optax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-# %% ../nbs/02_flow.ipynb #19b06348
+# %% ../nbs/02_flow.ipynb #8195faa8
 _LOG_2PI = math.log(2.0 * math.pi)
 _S_MIN = -60.0   # ln r floor (r ~ 1e-26 in units of the scale): keeps r = 0 finite
 
@@ -33,7 +33,7 @@ def _radial_feature(s):
     "Network input 0.5 ln(1 + r^2), r = exp(s): ~ r^2/2 at the centre (smooth, even in r), ~ s far out."
     return 0.5 * jax.nn.softplus(2.0 * s)
 
-# %% ../nbs/02_flow.ipynb #e1a509db
+# %% ../nbs/02_flow.ipynb #30542c1c
 def _g(net, s: Float[Array, "n"], t) -> Float[Array, "n"]:
     "Velocity g(s, t) of s = ln r for a batch of points (one MLP call per point)."
     feats = jnp.stack([_radial_feature(s), jnp.broadcast_to(jnp.asarray(t, s.dtype), s.shape)], -1)
@@ -43,7 +43,7 @@ def _g_and_dgds(net, s, t):
     "g and its exact derivative dg/ds in one forward-mode pass (g acts pointwise, so a ones tangent suffices)."
     return jax.jvp(lambda s_: _g(net, s_, t), (s,), (jnp.ones_like(s),))
 
-# %% ../nbs/02_flow.ipynb #7436f8ca
+# %% ../nbs/02_flow.ipynb #c3811a96
 def _aug_field(t, y, net):
     "ds/dt = g; dl/dt = div(x g) = 3 g + dg/ds, so l accumulates the log-determinant of the map."
     g, dg = _g_and_dgds(net, y[0], t)
@@ -53,7 +53,7 @@ def _plain_field(t, s, net):
     "ds/dt = g without the log-determinant (sampling only)."
     return _g(net, s, t)
 
-# %% ../nbs/02_flow.ipynb #f9c4df65
+# %% ../nbs/02_flow.ipynb #626e5f99
 _RK4_TABLEAU = diffrax.ButcherTableau(
     c=np.array([0.5, 0.5, 1.0]), b_sol=np.array([1 / 6, 1 / 3, 1 / 3, 1 / 6]), b_error=np.zeros(4),
     a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])))
@@ -66,9 +66,15 @@ class ClassicalRK4(diffrax.AbstractERK):
     def order(self, terms):
         return 4
 
-# %% ../nbs/02_flow.ipynb #d60aac36
+# %% ../nbs/02_flow.ipynb #9870d349
 _SOLVERS = {"rk4": ClassicalRK4, "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5,
             "heun": diffrax.Heun, "euler": diffrax.Euler, "bosh3": diffrax.Bosh3}
+
+def _adjoint(flow, max_steps):
+    "'checkpoint': one checkpoint per step, reverse mode only (training); 'direct': any-order forward/reverse mode."
+    if flow.adjoint == "direct":
+        return diffrax.DirectAdjoint()
+    return diffrax.RecursiveCheckpointAdjoint(checkpoints=max_steps)
 
 def _solve(flow, field, y0, reverse: bool = False):
     "Integrate `field` (args = flow.net) over t in [0, 1] (or 1 -> 0); fixed steps unless flow.rtol is set."
@@ -80,11 +86,10 @@ def _solve(flow, field, y0, reverse: bool = False):
         ctrl, max_steps = diffrax.PIDController(rtol=flow.rtol, atol=atol), flow.max_steps
     sol = diffrax.diffeqsolve(diffrax.ODETerm(field), _SOLVERS[flow.solver](), t0, t1, (t1 - t0) / flow.n_steps,
                               y0, args=flow.net, stepsize_controller=ctrl, max_steps=max_steps,
-                              saveat=diffrax.SaveAt(t1=True),   # one checkpoint per step: no recomputation
-                              adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=max_steps))
+                              saveat=diffrax.SaveAt(t1=True), adjoint=_adjoint(flow, max_steps))
     return jax.tree.map(lambda a: a[-1], sol.ys)
 
-# %% ../nbs/02_flow.ipynb #883d16b7
+# %% ../nbs/02_flow.ipynb #b75d9655
 _CUSP_GAIN = 10.0   # c = softplus(gain * cusp_raw): an optimizer step of size lr moves c ~ gain * lr / 2
 
 def _cusp_c(flow):
@@ -95,7 +100,7 @@ def _log_n_out(flow, r0, l, s1):
     c = _cusp_c(flow)
     return base_log_prob_r(r0) - l - jnp.log1p(c) - 3.0 * c * s1 - 3.0 * math.log(flow.scale)
 
-# %% ../nbs/02_flow.ipynb #3398cb40
+# %% ../nbs/02_flow.ipynb #0779b34a
 def forward_radius(flow, r0: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
     "Map base radii r0 (standardised) to (ln r [ln kpc], ln n [1/kpc^3]) with one batched ODE solve."
     s0 = jnp.maximum(jnp.log(r0), _S_MIN)
@@ -109,7 +114,7 @@ def inverse_radius(flow, r: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float
     r0 = jnp.exp(s0)
     return r0, _log_n_out(flow, r0, -lb, s1)
 
-# %% ../nbs/02_flow.ipynb #1106169f
+# %% ../nbs/02_flow.ipynb #19d432a9
 def default_base_radii(n: int = 256, r_min: float = 1e-3, r_max: float = 6.5, dtype=None) -> Float[Array, "n"]:
     "Base radii (standardised, chi_3-distributed under the base) log-spaced from r_min to r_max."
     if n < 2 or not (0 < r_min < r_max):
@@ -123,7 +128,7 @@ def interp_log_density(ln_r: Float[Array, "m"], ln_r_tab: Float[Array, "k"], ln_
     x0, x1, y0, y1 = ln_r_tab[i], ln_r_tab[i + 1], ln_n_tab[i], ln_n_tab[i + 1]
     return y0 + (y1 - y0) / (x1 - x0) * (ln_r - x0)
 
-# %% ../nbs/02_flow.ipynb #b4800f97
+# %% ../nbs/02_flow.ipynb #503e43b7
 def _flow_dtype(flow):
     "Floating dtype of the flow's parameters (float64 by default; float32 after `cast_flow`)."
     return flow.net.layers[0].weight.dtype
@@ -140,7 +145,7 @@ def _check_flow_args(scale, solver, n_steps, cusp, cusp_init):
     if cusp is not None and not isinstance(cusp, str) and not (np.isfinite(cusp) and cusp >= 0):
         raise ValueError(f"cusp c must be a finite float >= 0, got {cusp!r}")
 
-# %% ../nbs/02_flow.ipynb #31ed9e7b
+# %% ../nbs/02_flow.ipynb #ef0062c3
 class RadialFlow(eqx.Module):
     """Rotation-equivariant continuous normalizing flow for a spherical 3D number density, normalised to 1.
 
@@ -156,11 +161,13 @@ class RadialFlow(eqx.Module):
     rtol: float | None = eqx.field(static=True)
     atol: float | None = eqx.field(static=True)
     max_steps: int = eqx.field(static=True)
+    adjoint: str = eqx.field(static=True)        # 'checkpoint' (training) or 'direct' (forward-mode derivatives)
 
     def __init__(self, key: PRNGKeyArray, *, scale: float = 1.0, width: int = 64, depth: int = 2,
                  cusp: None | float | str = None, cusp_init: float = 0.5, activation=jax.nn.silu,
                  init_scale: float = 0.1, solver: str = "rk4", n_steps: int = 8,
-                 rtol: float | None = None, atol: float | None = None, max_steps: int = 4096):
+                 rtol: float | None = None, atol: float | None = None, max_steps: int = 4096,
+                 adjoint: str = "checkpoint"):
         _check_flow_args(scale, solver, n_steps, cusp, cusp_init)
         net = eqx.nn.MLP(2, "scalar", width, depth, activation=activation, key=key)
         last = net.layers[-1]   # shrink the last layer: the flow starts near the identity map
@@ -172,6 +179,9 @@ class RadialFlow(eqx.Module):
             self.cusp_raw, self.cusp_fixed = None, 0.0 if cusp is None else float(cusp)
         self.scale, self.solver, self.n_steps = float(scale), solver, int(n_steps)
         self.rtol, self.atol, self.max_steps = rtol, atol, int(max_steps)
+        if adjoint not in ("checkpoint", "direct"):
+            raise ValueError(f"adjoint must be 'checkpoint' or 'direct', got {adjoint!r}")
+        self.adjoint = adjoint
 
     @property
     def cusp(self):
@@ -218,27 +228,28 @@ class RadialFlow(eqx.Module):
             base_r = default_base_radii(n_base, dtype=_flow_dtype(self))
         return forward_radius(self, jnp.sort(jnp.asarray(base_r)))
 
-# %% ../nbs/02_flow.ipynb #3360eb69
+# %% ../nbs/02_flow.ipynb #ae1b53f5
 def cast_flow(flow: RadialFlow, dtype) -> RadialFlow:
     "The same flow with every floating array leaf cast to `dtype` (e.g. jnp.float32 for fast training)."
     return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, flow)
 
-# %% ../nbs/02_flow.ipynb #be7c6223
-_SOLVER_FIELDS = ("solver", "n_steps", "rtol", "atol", "max_steps")
+# %% ../nbs/02_flow.ipynb #5c5f4b21
+_SOLVER_FIELDS = ("solver", "n_steps", "rtol", "atol", "max_steps", "adjoint")
 
 def with_solver(flow: RadialFlow, **options) -> RadialFlow:
-    "A copy of `flow` with other solver options (solver, n_steps, rtol, atol, max_steps); same parameters."
+    "A copy of `flow` with other solver options (solver, n_steps, rtol, atol, max_steps, adjoint); same parameters."
     bad = set(options) - set(_SOLVER_FIELDS)
     if bad:
         raise ValueError(f"unknown solver option(s) {sorted(bad)}; allowed: {_SOLVER_FIELDS}")
-    if options.get("solver", flow.solver) not in _SOLVERS or int(options.get("n_steps", flow.n_steps)) < 1:
+    if (options.get("solver", flow.solver) not in _SOLVERS or int(options.get("n_steps", flow.n_steps)) < 1
+            or options.get("adjoint", flow.adjoint) not in ("checkpoint", "direct")):
         raise ValueError(f"bad solver options {options!r}")
     new = copy.copy(flow)
     for k, v in options.items():
         object.__setattr__(new, k, v)
     return new
 
-# %% ../nbs/02_flow.ipynb #adb31611
+# %% ../nbs/02_flow.ipynb #e90d44da
 def _cartesian_field(t, y, net):
     "Generic CNF field in 3D: v = x g(ln|x|, t) and its divergence as the trace of a jacfwd Jacobian."
     def v(xi):
@@ -259,7 +270,7 @@ def cartesian_cnf_log_prob(flow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
     z, lb = _solve(flow, _cartesian_field, (x1, jnp.zeros_like(s1)), reverse=True)
     return _log_n_out(flow, jnp.linalg.norm(z, axis=-1), -lb, s1)
 
-# %% ../nbs/02_flow.ipynb #c15a666c
+# %% ../nbs/02_flow.ipynb #045b24f8
 def fit_to_radii(flow: RadialFlow, r: Float[Array, "n"], n_iter: int = 1000, lr: float = 1e-2,
                  n_base: int = 256) -> tuple[RadialFlow, np.ndarray]:
     """Maximum-likelihood fit of `flow` to 3D radii r [kpc] (isotropic positions), Adam with cosine decay.
@@ -281,7 +292,7 @@ def fit_to_radii(flow: RadialFlow, r: Float[Array, "n"], n_iter: int = 1000, lr:
         losses.append(l)
     return eqx.combine(params, static), np.asarray(jnp.stack(losses))
 
-# %% ../nbs/02_flow.ipynb #454628c9
+# %% ../nbs/02_flow.ipynb #f1e8cb50
 def _median_time(fn, *args, reps: int = 10) -> float:
     "Median wall time [s] of fn(*args) over `reps` runs (after one warm-up call)."
     jax.block_until_ready(fn(*args))
@@ -299,7 +310,7 @@ def _compile_and_time(loss, params, reps):
     jax.block_until_ready(step(params))
     return time.perf_counter() - t, _median_time(step, params, reps=reps)
 
-# %% ../nbs/02_flow.ipynb #a4ad6a73
+# %% ../nbs/02_flow.ipynb #92c4d803
 def bench_flow(n: int = 4096, reps: int = 10, n_steps: int = 8, width: int = 64, depth: int = 2,
                dtype=jnp.float32, n_table: int = 256, verbose: bool = True) -> dict:
     "Median time per training step (value+grad) of RadialFlow vs a generic 3D CNF with a jacfwd trace."
