@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import equinox as eqx
 from jaxtyping import Array, Float, PRNGKeyArray
-from .velocity import as_beta_fn, sigma_z2
+from .velocity import as_beta_fn, sigma_z2, mixture_weights
 
 # %% ../nbs/03_loss.ipynb #01b254fd
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -110,15 +110,23 @@ def los_nodes(R: Float[Array, "n"], r_max, n_nodes: int = 48):
     ln_r = jnp.log(R)[:, None] + lch
     return ln_r, jnp.log(2.0 * u_max)[:, None] + jnp.log(w) + ln_r, lch
 
+# %% ../nbs/03_loss.ipynb #d72044ed
+def _shape_at_nodes(shape, ln_r_tab, i, t):
+    "(ln w_k, c_k) at the LOS nodes: the shape's logits tabulated at ln_r_tab, interpolated linearly (segment i, t)"
+    shape_logits = shape.logits(jnp.exp(ln_r_tab))                       # (m, K)
+    lg = shape_logits[i] + t[..., None] * (shape_logits[i + 1] - shape_logits[i])
+    return mixture_weights(lg, shape.ladder)
+
 # %% ../nbs/03_loss.ipynb #a64bc750
 @eqx.filter_jit
 def los_log_lik(R: Float[Array, "n"], ln_r_tab: Float[Array, "m"], ln_n_tab: Float[Array, "m"], vz=None, verr=None, *,
-                ln_sigma_r2_tab=None, sigma_r2_fn=None, beta=None, v_sys=0.0, n_nodes: int = 48,
+                ln_sigma_r2_tab=None, sigma_r2_fn=None, beta=None, v_sys=0.0, shape=None, n_nodes: int = 48,
                 r_max_factor: float = 10.0) -> Float[Array, "n"]:
     """Per-star exact projected log-likelihood from a tabulated ln n(ln r) (ascending ln r, kpc; n normalised to 1).
     vz None: ln Sigma(R) [1/kpc^2], the density of (x, y). Otherwise ln p(R, vz) [1/(kpc^2 km/s)], a density in
     (x, y, v_z), with per-star errors verr and systemic velocity v_sys; sigma_r^2 from `ln_sigma_r2_tab` (ln sigma_r^2
-    at ln_r_tab, fast) or `sigma_r2_fn(r)`; beta callable, number or None."""
+    at ln_r_tab, fast) or `sigma_r2_fn(r)`; beta callable, number or None. shape: None (Gaussian v_z at each point) or
+    a velocity.VelocityShape (variance-preserving scale mixture, its logits tabulated at ln_r_tab)."""
     R, ln_r_tab, ln_n_tab = jnp.asarray(R), jnp.asarray(ln_r_tab), jnp.asarray(ln_n_tab)
     if ln_r_tab.ndim != 1 or ln_r_tab.shape != ln_n_tab.shape or ln_r_tab.shape[0] < 2:
         raise ValueError(f"ln_r_tab and ln_n_tab must be equal 1D arrays of >= 2 points, got {ln_r_tab.shape}, {ln_n_tab.shape}")
@@ -135,9 +143,13 @@ def los_log_lik(R: Float[Array, "n"], ln_r_tab: Float[Array, "m"], ln_n_tab: Flo
     else:
         raise ValueError("with vz give ln_sigma_r2_tab or sigma_r2_fn")
     var = s2r * (1.0 - as_beta_fn(beta)(jnp.exp(ln_r)) * jnp.exp(-2.0 * lch))   # R^2/r^2 = 1/cosh^2 u
-    if verr is not None:
-        var = var + jnp.asarray(verr)[:, None] ** 2
-    return jax.nn.logsumexp(lt + _log_normal((jnp.asarray(vz) - v_sys)[:, None], var), axis=-1)
+    err2 = jnp.zeros((1, 1), var.dtype) if verr is None else jnp.asarray(verr)[:, None] ** 2
+    dv = (jnp.asarray(vz) - v_sys)[:, None]
+    if shape is None:
+        return jax.nn.logsumexp(lt + _log_normal(dv, var + err2), axis=-1)
+    log_w, c = _shape_at_nodes(shape, ln_r_tab, i, t)
+    comp = log_w + _log_normal(dv[..., None], c * var[..., None] + err2[..., None])
+    return jax.nn.logsumexp(lt[..., None] + comp, axis=(-2, -1))
 
 # %% ../nbs/03_loss.ipynb #4cf898ca
 def _check_data(xy, vz, verr, weights):
@@ -186,12 +198,12 @@ def tabulate_ln_sigma_r2(sigma_r2_fn, ln_r: Float[Array, "m"]) -> Float[Array, "
 def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_factor: float = 10.0,
                  tabulate_sigma: bool = True, n_model: int = 2048, h=None, h_v: float = 0.0, n_kernel: int = 1,
                  chunk: int = 64):
-    "Bind data; return log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None) -> per-star (n,)"
+    "Bind data; return log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None) -> per-star (n,)"
     xy, vz, verr, _ = _check_data(xy, vz, verr, None)
     if kind == "los":
         R = jnp.sqrt(jnp.sum(xy**2, axis=-1))
 
-        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None):
+        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
             ln_r, ln_n = _table(density)
             if vz is None:
                 return los_log_lik(R, ln_r, ln_n, n_nodes=n_nodes, r_max_factor=r_max_factor)
@@ -199,13 +211,15 @@ def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_
                 raise ValueError("sigma_r2_fn is required when vz is given")
             kw = (dict(ln_sigma_r2_tab=tabulate_ln_sigma_r2(sigma_r2_fn, ln_r)) if tabulate_sigma
                   else dict(sigma_r2_fn=sigma_r2_fn))
-            return los_log_lik(R, ln_r, ln_n, vz, verr, beta=beta, v_sys=v_sys, n_nodes=n_nodes,
+            return los_log_lik(R, ln_r, ln_n, vz, verr, beta=beta, v_sys=v_sys, shape=shape, n_nodes=n_nodes,
                                r_max_factor=r_max_factor, **kw)
         return log_lik
     if kind == "kernel":
         hh = jnp.asarray(silverman_bandwidth(xy, n_model) if h is None else h, xy.dtype)  # traced: no re-compile per h
 
-        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None):
+        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
+            if shape is not None:
+                raise ValueError("a non-Gaussian velocity shape is implemented for kind='los' only")
             if key is None:
                 raise ValueError("kind='kernel' needs a PRNG key")
             ks, kk = jax.random.split(key)
