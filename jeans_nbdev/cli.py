@@ -17,6 +17,13 @@ class CLIError(Exception):
 __all__ = ['CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'main']
 
 # %% ../nbs/08_cli.ipynb #099c41c3
+def _number(spec: str, val: str) -> float:
+    x = float(val)
+    if not math.isfinite(x):
+        raise CLIError(f"--beta {spec!r}: {val!r} is not a finite number")
+    return x
+
+
 def parse_beta(spec: str) -> bg.AbstractAnisotropy:
     "'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc."
     kind, _, val = spec.strip().partition(":")
@@ -24,9 +31,9 @@ def parse_beta(spec: str) -> bg.AbstractAnisotropy:
         if kind == "iso" and not val:
             return bg.isotropic()
         if kind == "const":
-            return bg.ConstantBeta(float(val))
+            return bg.ConstantBeta(_number(spec, val))
         if kind == "om":
-            return bg.OsipkovMerritt(float(val))
+            return bg.OsipkovMerritt(_number(spec, val))
     except ValueError as e:
         raise CLIError(f"--beta {spec!r}: {e}") from None
     raise CLIError(f"--beta {spec!r}: expected 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
@@ -109,15 +116,53 @@ def _figures(out: Path, bands, ens, truth) -> list[str]:
     return ["profiles.png", "losses.png"]
 
 # %% ../nbs/08_cli.ipynb #55d4800a
+def _run_record(catalog, beta, ensemble: int, steps: int, seed: int) -> dict:
+    "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
+    import hashlib, jax
+    h = hashlib.sha1()
+    for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
+        h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
+    return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
+                ensemble=int(ensemble), steps=int(steps), seed=int(seed))
+
+
+def _resume_note(ckpt: Path, record: dict) -> str | None:
+    "Check that the checkpoints in `ckpt` belong to the run `record` (else CLIError); one line on what is done, or None."
+    from jeans_nbdev.train import read_checkpoint
+    files = sorted(ckpt.glob("member_*/*/checkpoint.eqx"))
+    if not files:
+        return None
+    old = json.loads((ckpt / "run.json").read_text()) if (ckpt / "run.json").is_file() else None
+    diff = ["no run record (run.json)"] if old is None else [k for k in record if old.get(k) != record[k]]
+    if diff:
+        raise CLIError(f"{ckpt} holds checkpoints of another run (differs in: {', '.join(diff)}): "
+                       f"use another --out or delete {ckpt}")
+    done = {}
+    for f in files:
+        meta, _ = read_checkpoint(str(f))
+        done.setdefault(f.parent.parent.name, []).append(f"{f.parent.name} {meta['step']}/{meta['config']['steps']}")
+    order = lambda m: int(m.split("_")[1])
+    return f"resuming from {ckpt}: " + "; ".join(f"member {order(m)}: {', '.join(done[m])}" for m in sorted(done, key=order)) \
+        if done else None
+
+
 def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 600, seed: int = 0,
             truth=None, inputs: dict | None = None, quiet: bool = False) -> dict:
     "Fit `catalog` (ensemble of `ensemble` members), write profiles.csv, summary.json and figures to `out`."
     import jax
     from jeans_nbdev import train, inference
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out); ckpt = out / "checkpoints"
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {out}: exists and is not a folder")
+    record = _run_record(catalog, beta, ensemble, steps, seed)
+    note = _resume_note(ckpt, record)
+    if note:
+        print(note, flush=True)
+    ckpt.mkdir(parents=True, exist_ok=True)
+    (ckpt / "run.json").write_text(json.dumps(record))
     t0 = time.perf_counter()
     ens = train.fit_ensemble(catalog, beta, key=jax.random.key(seed), n_members=ensemble, bootstrap=ensemble > 1,
-                             steps=steps, checkpoint_dir=str(out / "checkpoints"), quiet=quiet)
+                             steps=steps, checkpoint_dir=str(ckpt), quiet=quiet)
     models = [inference.for_inference(m) for m in ens.models]
     bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
     write_profiles_csv(bands, out / "profiles.csv")
@@ -127,6 +172,7 @@ def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 6
                    **_mass_at_half_light(models, beta),
                    wolf=dict((k, float(v)) for k, v in bg.wolf_mass(catalog.R, catalog.vz, catalog.verr).items()))
     summary["figures"] = _figures(out, bands, ens, truth)
+    summary["resumed"] = bool(note)
     summary["wall_time_s"] = time.perf_counter() - t0
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
@@ -200,6 +246,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/08_cli.ipynb #aaf336a8
+def _interrupted(a) -> str:
+    if a.command not in ("fit", "demo"):
+        return "jeans_nbdev: interrupted"
+    ckpt = Path(a.out) / "checkpoints"
+    if any(ckpt.glob("member_*/*/checkpoint.eqx")):
+        return f"jeans_nbdev: interrupted; run the same command again to resume from {ckpt}"
+    return "jeans_nbdev: interrupted before the first checkpoint; the same command starts again"
+
+
 def main(argv=None) -> int:
     "Entry point of the `jeans_nbdev` console script; returns the exit status."
     from jeans_nbdev.data import CatalogError
@@ -209,8 +264,7 @@ def main(argv=None) -> int:
     try:
         {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "bench": _cmd_bench}[a.command](a)
     except KeyboardInterrupt:
-        print(f"jeans_nbdev: interrupted; run the same command again to resume from {getattr(a, 'out', '.')}/checkpoints",
-              file=sys.stderr); return 130
-    except (CLIError, CatalogError, ValueError, FileNotFoundError) as e:
-        print(f"jeans_nbdev: error: {e}", file=sys.stderr); return 2
+        print(_interrupted(a), file=sys.stderr); return 130
+    except (CLIError, CatalogError, ValueError, OSError, FloatingPointError) as e:
+        print("jeans_nbdev: error: " + " ".join(str(e).split()), file=sys.stderr); return 2
     return 0

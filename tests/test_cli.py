@@ -1,0 +1,235 @@
+"""The `jeans_nbdev` command line end to end, as a user runs it (issue 7, "front doors").
+
+- `fit` shows progress; Ctrl-C (SIGINT) after the first checkpoint ends with one line on stderr and status 130, no
+  traceback, and leaves the checkpoint; the same command then resumes (it says from which steps) and writes
+  profiles.csv and summary.json equal to those of an uninterrupted run with the same seed;
+- bad arguments and bad files end with one line `jeans_nbdev: error: ...` and status 2, no traceback.
+
+The fits are tiny (100 stars, 2 members, 6 steps per stage): a test of the plumbing, not of accuracy. The three fit
+processes share a JAX compilation cache in a temporary folder, so only the first one compiles.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jeans_nbdev.cli import main
+from jeans_nbdev.data import shipped_path
+
+# 6 steps per stage, 2 bootstrap members: the first checkpoint comes after seconds. A run's time is mostly JAX
+# tracing and compiling (the three training stages, then the profiles), not steps: the second member costs almost
+# nothing (the file used 190 s of CPU with 1 member and with 2; 5 min wall on the shared, loaded 2-core machine).
+STEPS, ENSEMBLE, SEED = 6, 2, 3
+FIT_TIMEOUT_S = 600                      # a hung process fails the test instead of the CI job
+# Resume is exact (the trainer restores parameters, optimiser state, keys and step; the stars are the same), so
+# the outputs must agree to the last printed digit; 1e-12 leaves room only for nothing but formatting.
+RESUME_RTOL = 1e-12
+QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
+PERCENTILE_NAMES = ("p2.5", "p16", "p50", "p84", "p97.5")
+INTERRUPT_MSG = "jeans_nbdev: interrupted; run the same command again to resume from {}"
+
+
+def _cli() -> list[str]:
+    "The installed console script next to this Python (what a user runs), else the same entry point via -c."
+    exe = Path(sys.executable).with_name("jeans_nbdev")
+    if exe.is_file():
+        return [str(exe)]
+    return [sys.executable, "-c", "import sys; from jeans_nbdev.cli import main; sys.exit(main())"]
+
+
+def _lines(text: str) -> list[str]:
+    "Non-blank lines, with tqdm's carriage-return redraws split apart."
+    return [l.strip() for l in re.split(r"[\r\n]+", text) if l.strip()]
+
+
+def _no_traceback(err: str):
+    assert "Traceback" not in err and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err[-3000:]
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    cat = d / "stars.dat"
+    shutil.copy(shipped_path("PlumCuspOm", 100, err=True), cat)
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(d / "jax_cache"),
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+               PYTHONUNBUFFERED="1")
+    return d, cat, env
+
+
+def _fit_args(cat: Path, out: Path) -> list[str]:
+    return [*_cli(), "fit", str(cat), "--beta", "om:0.1", "--out", str(out), "--ensemble", str(ENSEMBLE),
+            "--steps", str(STEPS), "--seed", str(SEED)]
+
+
+def _run(args, env, log: Path):
+    "Run to the end with stdout/stderr in files (tqdm would fill a pipe nobody reads); (status, stdout, stderr)."
+    with open(log.with_suffix(".out"), "w") as o, open(log.with_suffix(".err"), "w") as e:
+        rc = subprocess.run(args, stdout=o, stderr=e, env=env, timeout=FIT_TIMEOUT_S).returncode
+    return rc, log.with_suffix(".out").read_text(), log.with_suffix(".err").read_text()
+
+
+def _read_profiles(path: Path):
+    header = path.read_text().splitlines()[0].split(",")
+    return header, np.loadtxt(path, delimiter=",", skiprows=1)
+
+
+def _comparable(summary: dict) -> dict:
+    "summary.json without what legitimately differs between runs (timing, whether it resumed)."
+    return {k: v for k, v in summary.items() if k not in ("wall_time_s", "resumed")}
+
+
+def _assert_same(a, b, path=""):
+    "Equal JSON trees; numbers to RESUME_RTOL."
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys {a.keys()} != {b.keys()}"
+        for k in a:
+            _assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and not isinstance(a, bool):
+        np.testing.assert_allclose(b, a, rtol=RESUME_RTOL, err_msg=path)
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def test_interrupt_and_resume_equals_uninterrupted(work):
+    d, cat, env = work
+    t0 = time.perf_counter()
+    # 1. the reference: the same command, never interrupted
+    ref = d / "ref"
+    rc, out, err = _run(_fit_args(cat, ref), env, d / "ref_log")
+    assert rc == 0, err[-3000:]
+    _no_traceback(err)
+    for stage in ("positions", "velocities", "joint"):   # progress is shown, one bar per stage and member
+        assert re.search(rf"{stage}: 100%.*{STEPS // 2 if stage == 'joint' else STEPS}/", err), f"no {stage} progress"
+    assert "resuming" not in out and "Results in" in out
+    t_ref = time.perf_counter() - t0
+
+    # 2. the same command, Ctrl-C once the first checkpoint is on disk
+    run = d / "run"
+    first = run / "checkpoints" / "member_0" / "positions" / "checkpoint.eqx"
+    with open(d / "int.out", "w") as o, open(d / "int.err", "w") as e:
+        p = subprocess.Popen(_fit_args(cat, run), stdout=o, stderr=e, env=env)
+        try:
+            deadline = time.monotonic() + FIT_TIMEOUT_S
+            while not first.exists() and p.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert first.exists(), "no checkpoint appeared"
+            assert p.poll() is None, "the fit ended before it could be interrupted"
+            p.send_signal(signal.SIGINT)
+            rc = p.wait(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+    err = (d / "int.err").read_text()
+    _no_traceback(err)
+    msgs = [l for l in _lines(err) if l.startswith("jeans_nbdev")]
+    assert rc == 130 and msgs == [INTERRUPT_MSG.format(run / "checkpoints")], (rc, msgs, err[-2000:])
+    assert _lines(err)[-1] == msgs[0]                        # the message is the last thing printed
+    assert first.exists() and not (run / "profiles.csv").exists() and not (run / "summary.json").exists()
+    t_int = time.perf_counter() - t0 - t_ref
+
+    # 3. the same command again: resumes from the checkpoint(s), says so, and finishes
+    rc, out, err = _run(_fit_args(cat, run), env, d / "resume_log")
+    assert rc == 0, err[-3000:]
+    _no_traceback(err)
+    note = [l for l in _lines(out) if l.startswith("resuming from")]
+    assert len(note) == 1 and f"member 0: positions {STEPS}/{STEPS}" in note[0], out
+    assert len(re.findall(r"\d+/\d+", note[0])) < ENSEMBLE * 3, f"nothing left to train after the interrupt: {note[0]}"
+    t_res = time.perf_counter() - t0 - t_ref - t_int
+
+    # 4. the outputs equal the uninterrupted run's
+    header, table = _read_profiles(run / "profiles.csv")
+    want = ["r_kpc"] + [f"{q}_{p}" for q in QUANTITIES for p in PERCENTILE_NAMES]
+    assert header == want, header
+    assert table.shape == (table.shape[0], len(want)) and table.shape[0] >= 10 and np.all(np.isfinite(table))
+    ref_header, ref_table = _read_profiles(ref / "profiles.csv")
+    assert ref_header == header
+    np.testing.assert_allclose(table, ref_table, rtol=RESUME_RTOL, atol=0)
+    s_run, s_ref = (json.loads((x / "summary.json").read_text()) for x in (run, ref))
+    assert s_run["resumed"] is True and s_ref["resumed"] is False
+    _assert_same(_comparable(s_ref), _comparable(s_run))
+    # the trainer's final states, byte for byte (parameters, optimiser state, histories)
+    for f in sorted((ref / "checkpoints").glob("member_*/*/checkpoint.eqx")):
+        g = run / f.relative_to(ref)
+        assert g.read_bytes() == f.read_bytes(), f"checkpoint {f.relative_to(ref)} differs after the resume"
+    assert len(list((ref / "checkpoints").glob("member_*/*/checkpoint.eqx"))) == ENSEMBLE * 3
+    print(f"\ncli resume test: reference {t_ref:.1f} s, interrupted after {t_int:.1f} s, resumed run {t_res:.1f} s")
+
+
+
+def test_other_run_into_same_folder_refused(work, capsys):
+    "A fit into a folder that holds another run's checkpoints: one line naming what differs, nothing trained."
+    d, cat, _ = work
+    run = d / "run"
+    if not (run / "checkpoints" / "run.json").exists():
+        pytest.skip("needs the folder of test_interrupt_and_resume_equals_uninterrupted")
+    for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps")):
+        argv = _fit_args(cat, run)[len(_cli()):]
+        argv[argv.index(flag) + 1] = value
+        before = {f: f.stat().st_mtime_ns for f in run.rglob("*.eqx")}
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert _lines(err) == [_lines(err)[0]] and "another run" in err and what in err, err
+        assert {f: f.stat().st_mtime_ns for f in run.rglob("*.eqx")} == before
+
+
+def _bad_catalog(d: Path, name: str, row: int, value: str) -> Path:
+    "The shipped catalog with column 6 (v_z, the line-of-sight velocity) of `row` replaced by `value`."
+    lines = shipped_path("PlumCuspOm", 100, err=True).read_text().splitlines()
+    cols = lines[row - 1].split()
+    cols[5] = value
+    lines[row - 1] = " ".join(cols)
+    p = d / name
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _bad_cases(d: Path, cat: Path):
+    out = str(d / "bad_out")
+    return [  # (argv, a substring the one-line message must hold)
+        (["fit", str(d / "missing.dat"), "--beta", "iso", "--out", out], "missing.dat: no such file"),
+        (["fit", str(_bad_catalog(d, "nan.dat", 7, "nan")), "--beta", "iso", "--out", out], "row 7"),
+        (["fit", str(_bad_catalog(d, "text.dat", 9, "fast")), "--beta", "iso", "--out", out], "'fast'"),
+        (["fit", str(cat), "--beta", "om:-1", "--out", out], "om:-1"),
+        (["fit", str(cat), "--beta", "foo", "--out", out], "'foo'"),
+        (["fit", str(cat), "--beta", "const:-inf", "--out", out], "not a finite number"),
+        (["fit", str(cat), "--beta", "iso", "--out", out, "--ensemble", "-1"], "--ensemble"),
+        (["fit", str(cat), "--beta", "iso", "--out", out, "--verr", "-2"], "--verr"),
+        (["fit", str(cat), "--beta", "iso", "--out", str(cat)], "is not a folder"),   # --out is a file
+        (["mock", "PlumCuspNope", "--n", "100", "--out", str(d / "m.dat")], "PlumCuspNope"),
+    ]
+
+
+def test_bad_input_one_line_in_process(work, capsys):
+    "Every bad case through main(): status 2, one line on stderr naming the bad value, nothing written."
+    d, cat, _ = work
+    for argv, msg in _bad_cases(d, cat):
+        rc = main(argv)
+        err = capsys.readouterr().err
+        assert rc == 2 and _lines(err) == [_lines(err)[0]] and err.startswith("jeans_nbdev: error: "), (argv, err)
+        assert msg in err, (argv, msg, err)
+    assert not (d / "bad_out" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize("case", [0, 5])
+def test_bad_input_one_line_subprocess(work, case):
+    "A few of the cases as a user meets them: the console script, status 2, one line, no traceback."
+    d, cat, env = work
+    argv, msg = _bad_cases(d, cat)[case]
+    p = subprocess.run([*_cli(), *argv], capture_output=True, text=True, env=env, timeout=120)
+    _no_traceback(p.stderr)
+    assert p.returncode == 2 and _lines(p.stderr) == [_lines(p.stderr)[0]] and msg in p.stderr, p.stderr
