@@ -96,13 +96,16 @@ class ProfileBands:
         return (self.r >= self.r_range[0]) & (self.r <= self.r_range[1])
 
 # %% ../nbs/05_inference.ipynb #0023aaad
+import equinox as eqx
+_member_profiles_jit = eqx.filter_jit(member_profiles)
+
 def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLike, "n"],
                       R: Float[ArrayLike, "m"] | None = None, data_R: Float[ArrayLike, "k"] | None = None) -> ProfileBands:
     "Evaluate member_profiles for every model of an ensemble; data_R (stars' projected radii) sets r_range."
     models = list(models)
     if not models:
         raise ValueError("ensemble_profiles needs at least one model")
-    per = [member_profiles(m, beta, r, R) for m in models]
+    per = [_member_profiles_jit(m, beta, r, R) for m in models]   # members share one compilation
     samples = {k: np.stack([np.asarray(p[k]) for p in per]) for k in per[0]}
     bad = [k for k, v in samples.items() if not np.all(np.isfinite(v))]
     if bad:

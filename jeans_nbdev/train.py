@@ -413,24 +413,31 @@ def train_ensemble(make_model: Callable, loss_fn: Callable, data: dict, *, key, 
 # %% ../nbs/04_train.ipynb #0b914e43
 from .background import AbstractAnisotropy, isotropic
 from .flow import RadialFlow
-from .velocity import SigmaR2Net, sigma_z2
+from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from . import loss as _L
 
 # %% ../nbs/04_train.ipynb #093dacbe
 class JeansModel(eqx.Module):
-    "n(r) [1/kpc^3] from a RadialFlow, sigma_r^2(r) [(km/s)^2] from a SigmaR2Net, v_sys [km/s], fixed beta(r)."
+    """n(r) [1/kpc^3] from a RadialFlow, sigma_r^2(r) [(km/s)^2] from a SigmaR2Net, v_sys [km/s], fixed beta(r), and the
+    shape of the local velocity distribution: velocity='mixture' (a VelocityShape scale mixture, the default) or
+    'gauss' (shape None)."""
     flow: RadialFlow
     sigma: SigmaR2Net
     v_sys: Array
     beta: AbstractAnisotropy
+    shape: VelocityShape | None
 
     def __init__(self, key, *, scale: float, v_scale: float, v_sys: float = 0.0, beta: AbstractAnisotropy | None = None,
-                 width: int = 32, depth: int = 2, n_steps: int = 8, sigma_width: int = 32, cusp=None):
+                 width: int = 32, depth: int = 2, n_steps: int = 8, sigma_width: int = 32, cusp=None,
+                 velocity: str = "mixture"):
+        if velocity not in ("gauss", "mixture"):
+            raise ValueError(f"velocity must be 'gauss' or 'mixture', got {velocity!r}")
         kf, ks = jax.random.split(key)
         self.flow = RadialFlow(kf, scale=scale, width=width, depth=depth, n_steps=n_steps, cusp=cusp)
         self.sigma = SigmaR2Net(ks, scale=scale, v_scale=v_scale, width=sigma_width)
         self.v_sys = jnp.asarray(v_sys, float)
         self.beta = isotropic() if beta is None else beta
+        self.shape = VelocityShape(jax.random.fold_in(key, 2), scale=scale) if velocity == "mixture" else None
 
     def log_nu(self, r: Float[Array, "..."]) -> Float[Array, "..."]:
         "ln n(r) [1/kpc^3], any shape (exact reverse ODE solve)."
@@ -450,15 +457,15 @@ def cast_model(model: eqx.Module, dtype) -> eqx.Module:
     "The same model with every floating array leaf cast to `dtype` (float32 to train, float64 to post-process)."
     return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, model)
 
-_PARTS = ("flow", "sigma", "v_sys")
+_PARTS = ("flow", "sigma", "v_sys", "shape")
 
 def trainable(model: JeansModel, parts) -> JeansModel:
-    "Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys')."
+    "Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys', 'shape')."
     bad = set(parts) - set(_PARTS)
     if bad:
         raise ValueError(f"unknown model parts {sorted(bad)}; choose from {_PARTS}")
     spec = jax.tree.map(lambda _: False, model)
-    for p in parts:
+    for p in (p for p in parts if getattr(model, p) is not None):     # shape is None for Gaussian velocities
         spec = eqx.tree_at(lambda m: getattr(m, p), spec, replace=jax.tree.map(eqx.is_inexact_array, getattr(model, p)))
     return spec
 
@@ -494,7 +501,7 @@ def _los_nll(loss, model, batch, table, full):
         return -jnp.mean(_L.los_log_lik(batch["R"], ln_r, ln_n))
     s2tab = model.sigma.log_sigma_r2(jnp.exp(ln_r))
     return -jnp.mean(_L.los_log_lik(batch["R"], ln_r, ln_n, batch["vz"], batch["verr"], ln_sigma_r2_tab=s2tab,
-                                    beta=model.beta, v_sys=model.v_sys))
+                                    beta=model.beta, v_sys=model.v_sys, shape=model.shape))
 
 def _kernel_nll(loss, model, batch, key, full):
     kx, kk = jax.random.split(key)
@@ -502,6 +509,8 @@ def _kernel_nll(loss, model, batch, key, full):
     xy = jnp.stack([batch["x"], batch["y"]], -1)
     if not full:
         return -jnp.mean(_L.kernel_log_lik(kk, xy, x[:, :2], loss.h))
+    if model.shape is not None:
+        raise ValueError("the kernel loss supports Gaussian velocities only: fit(..., velocity='gauss')")
     s2 = sigma_z2(x, model.sigma, model.beta)
     return -jnp.mean(_L.kernel_log_lik(kk, xy, x[:, :2], loss.h, vz=batch["vz"], verr=batch["verr"],
                                        model_s2=s2, h_v=loss.h_v, v_sys=model.v_sys))
@@ -515,7 +524,9 @@ def _jeans_loss(loss, model, batch, key):
     h = grid[1] - grid[0]
     pen_n = loss.w_n * _curvature(_L.interp_linear(grid, *table), h) if loss.stage != "velocities" else 0.0 * nll
     pen_s = loss.w_s * _curvature(model.sigma.log_sigma_r2(jnp.exp(grid)), h) if full else 0.0 * nll
-    return nll + pen_n + pen_s, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s}
+    shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
+    pen_k = loss.w_s * _curvature(model.shape.logits(jnp.exp(grid)), h) if shaped else 0.0 * nll
+    return nll + pen_n + pen_s + pen_k, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s, "smooth_shape": pen_k}
 
 # %% ../nbs/04_train.ipynb #e5316d6a
 def catalog_data(catalog, dtype=jnp.float32) -> dict:
@@ -546,7 +557,8 @@ class FitResult:
     stages: dict
     wall_time: float
 
-STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys")), ("joint", ("flow", "sigma", "v_sys")))
+STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
+          ("joint", ("flow", "sigma", "v_sys", "shape")))
 
 def _stage_steps(steps, lr):
     steps = (steps, steps, max(steps // 2, 1)) if isinstance(steps, int) else tuple(steps)
@@ -570,16 +582,22 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         smooth_n: float = 3e-3, smooth_sigma: float = 3e-2, positions_only: bool = False, batch_size: int = 2048,
         val_fraction: float = 0.0, eval_every: int = 25, width: int = 32, depth: int = 2, n_steps: int = 8,
         n_table: int = 128, cusp=None, n_model: int = 2048, bootstrap_key=None, checkpoint_dir: str | None = None,
-        quiet: bool = False, dtype=jnp.float32) -> FitResult:
+        quiet: bool = False, velocity: str = "mixture", checkpoint_every: int | None = 100,
+        dtype=jnp.float32) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint. steps/lr: numbers or (positions, velocities, joint) tuples (a number gives (s, s, s//2) and (lr, lr, lr/5)).
     loss: 'los' (exact line of sight, default) or 'kernel'. positions_only: stop after stage 1. smooth_n/smooth_sigma:
     curvature-penalty weights for 1000 stars, applied as w * 1000 / N (a prior of fixed strength against the
-    total log-likelihood of N stars, which the trainer averages per star)."""
+    total log-likelihood of N stars, which the trainer averages per star). velocity: 'mixture' (variance-preserving
+    scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss').
+    checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
+    if loss == "kernel" and velocity != "gauss":
+        raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
     t0 = time.perf_counter()
     steps, lrs = _stage_steps(steps, lr)
     k_init, k_fit = jax.random.split(_raw_key(key))
-    model = _init_model(k_init, catalog, beta, dtype, width=width, depth=depth, n_steps=n_steps, cusp=cusp)
+    model = _init_model(k_init, catalog, beta, dtype, width=width, depth=depth, n_steps=n_steps, cusp=cusp,
+                        velocity=velocity)
     data = catalog_data(catalog, dtype)
     h = _L.silverman_bandwidth(np.stack([catalog.x, catalog.y], -1), n_model) if loss == "kernel" else 0.0
     out, w_scale = {}, 1000.0 / catalog.n
@@ -591,7 +609,8 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
                             table=table,
                             n_table=n_table, n_model=n_model, h=h, dtype=dtype)
         cfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=batch_size, val_fraction=val_fraction,
-                          eval_every=eval_every, quiet=quiet, desc=stage)
+                          eval_every=eval_every, quiet=quiet, desc=stage,
+                          checkpoint_every=checkpoint_every)
         out[stage] = train(model, L, data, key=k_fit, config=cfg, filter_spec=trainable(model, parts),
                            checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage),
                            bootstrap_key=bootstrap_key)

@@ -78,7 +78,7 @@ def sigma_z2(x: Float[Array, "n 3"], sigma_r2_fn, beta=None) -> Float[Array, "n"
     return sigma_r2_fn(r) * (1.0 - as_beta_fn(beta)(r) * jnp.where(r2 > 0, R2 / safe_r2, 0.0))
 
 # %% ../nbs/03_velocity.ipynb #6046c9f8
-_LADDER = (0.25, 1.0, 4.0)
+_LADDER = (1 / 9, 1 / 3, 1.0, 3.0, 9.0)
 
 
 def mixture_weights(logits: Float[Array, "... k"], ladder=_LADDER):
@@ -100,7 +100,7 @@ class VelocityShape(eqx.Module):
         if len(ladder) < 2 or min(ladder) <= 0:
             raise ValueError(f"ladder must hold >= 2 positive variance ratios, got {ladder!r}")
         mlp = eqx.nn.MLP("scalar", len(ladder), width, 1, activation=jnp.tanh, key=key)
-        start = jnp.where(jnp.arange(len(ladder)) == len(ladder) // 2, 2.0, -2.0)   # near-Gaussian start
+        start = jnp.where(jnp.arange(len(ladder)) == len(ladder) // 2, 4.0, -2.0)   # near-Gaussian start
         self.mlp = eqx.tree_at(lambda m: (m.layers[-1].weight, m.layers[-1].bias), mlp,
                                (0.01 * mlp.layers[-1].weight, start))
         self.scale, self.ladder = float(scale), tuple(float(l) for l in ladder)
