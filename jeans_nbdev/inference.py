@@ -9,6 +9,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
 import numpy as np
+import equinox as eqx
 from jaxtyping import Array, ArrayLike, Float
 from .background import (_value_and_dlog, AbstractAnisotropy, isotropic, jeans_density, jeans_density_slope,
                                     jeans_mass, sigma_los2, surface_density)
@@ -34,7 +35,6 @@ def _as_pair(model):
 # %% ../nbs/05_inference.ipynb #89fb8063
 def for_inference(model):
     "Float64 copy of a fitted JeansModel whose flow supports forward-mode autodiff (for M, rho and slope)."
-    import equinox as eqx
     from jeans_nbdev.flow import with_solver
     from jeans_nbdev.train import cast_model
     m = cast_model(model, jnp.float64)
@@ -96,7 +96,6 @@ class ProfileBands:
         return (self.r >= self.r_range[0]) & (self.r <= self.r_range[1])
 
 # %% ../nbs/05_inference.ipynb #0023aaad
-import equinox as eqx
 _member_profiles_jit = eqx.filter_jit(member_profiles)
 
 def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLike, "n"],
