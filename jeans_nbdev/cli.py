@@ -257,16 +257,36 @@ def _interrupted(a) -> str:
     return "jeans_nbdev: interrupted before the first checkpoint; the same command starts again"
 
 
+def _guard_sigint():
+    """Ctrl-C raises KeyboardInterrupt; Python drops one raised inside a callback (e.g. JAX's garbage-collection hook),
+    so it is re-sent every 0.5 s until the command has handled it. Returns (handled event, restore function)."""
+    import signal, threading
+    handled, old_handler, old_hook = threading.Event(), signal.getsignal(signal.SIGINT), sys.unraisablehook
+    def resend():
+        if not handled.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
+    def on_sigint(signum, frame):
+        threading.Timer(0.5, resend).start()
+        raise KeyboardInterrupt
+    def restore():
+        handled.set(); signal.signal(signal.SIGINT, old_handler); sys.unraisablehook = old_hook
+    sys.unraisablehook = lambda u: None if issubclass(u.exc_type, KeyboardInterrupt) else old_hook(u)
+    signal.signal(signal.SIGINT, on_sigint)
+    return handled, restore
+
 def main(argv=None) -> int:
     "Entry point of the `jeans_nbdev` console script; returns the exit status."
     from jeans_nbdev.data import CatalogError
     a = _parser().parse_args(argv)
     if getattr(a, "ensemble", 1) < 1 or getattr(a, "steps", 1) < 1:
         print("jeans_nbdev: error: --ensemble and --steps must be >= 1", file=sys.stderr); return 2
+    handled, restore = _guard_sigint()
     try:
         {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "bench": _cmd_bench}[a.command](a)
     except KeyboardInterrupt:
-        print(_interrupted(a), file=sys.stderr); return 130
+        handled.set(); print(_interrupted(a), file=sys.stderr); return 130
     except (CLIError, CatalogError, ValueError, OSError, FloatingPointError) as e:
         print("jeans_nbdev: error: " + " ".join(str(e).split()), file=sys.stderr); return 2
+    finally:
+        restore()
     return 0
