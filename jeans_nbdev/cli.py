@@ -82,15 +82,15 @@ def _versions() -> dict:
 
 
 def _mass_at_half_light(models, beta) -> dict:
-    "M(<r_1/2) of each member at its own r_1/2: percentiles (and r_1/2 percentiles) [Msun, kpc]."
-    from jeans_nbdev.inference import PERCENTILES, _as_pair
+    "M(<r_1/2) of each member at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
+    from jeans_nbdev.inference import PERCENTILES, _as_pair, ensemble_quantiles
     import jax.numpy as jnp
     rh, m = [], []
     for model in models:
         nu, s2 = _as_pair(model)
         r = float(bg.half_light_radius(nu, r_min=1e-4, r_max=1e3))
         rh.append(r); m.append(float(bg.jeans_mass(jnp.asarray([r]), nu, s2, beta)[0]))
-    pct = lambda a: {f"p{p:g}": float(v) for p, v in zip(PERCENTILES, np.percentile(a, PERCENTILES))}
+    pct = lambda a: {f"p{p:g}": float(v) for p, v in zip(PERCENTILES, ensemble_quantiles(a, log=True))}
     return {"M_half_Msun": pct(m), "r_half_kpc": pct(rh)}
 
 # %% ../nbs/08_cli.ipynb #88993ed8

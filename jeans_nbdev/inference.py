@@ -16,7 +16,7 @@ from .background import (_value_and_dlog, AbstractAnisotropy, isotropic, jeans_d
 
 # %% auto #0
 __all__ = ['PERCENTILES', 'RADIAL', 'PROJECTED', 'MSUN_GEV', 'KPC_CM', 'for_inference', 'member_profiles', 'constrained_range',
-           'ProfileBands', 'ensemble_profiles', 'accuracy_table', 'plot_bands', 'j_factor']
+           'ensemble_quantiles', 'ProfileBands', 'ensemble_profiles', 'accuracy_table', 'plot_bands', 'j_factor']
 
 # %% ../nbs/05_inference.ipynb #aa995296
 PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)   # the 95% and 68% bands and the median
@@ -67,21 +67,54 @@ def constrained_range(R: Float[ArrayLike, "n"], lo: float = 5.0, hi: float = 95.
         raise ValueError(f"constrained_range needs >= 2 finite non-negative projected radii, got shape {R.shape}")
     return float(np.percentile(R, lo)), float(4.0 / 3.0 * np.percentile(R, hi))
 
+# %% ../nbs/05_inference.ipynb #a595eaaa
+from scipy import stats as _stats
+
+_POSITIVE = ("nu", "sigma_r2", "M", "rho", "Sigma", "sigma_los")   # banded in ln y where every member is > 0
+
+
+def _log_where_positive(y, log: bool):
+    "Columns of y (K, n) moved to ln where `log` and every member is > 0; the mask of those columns."
+    use = np.all(y > 0, axis=0) & bool(log)
+    z = y.copy()
+    z[:, use] = np.log(y[:, use])
+    return z, use
+
+
+def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool = False,
+                       method: str = "t") -> np.ndarray:
+    """(len(q), ...) quantiles [q in %] of K ensemble members y (K, ...), per column. method 't': Student-t
+    predictive band mean + t_{K-1}(q) s sqrt(1 + 1/K), in ln y where `log` and every member is > 0;
+    'empirical': the members' percentiles. One member: every quantile is that member."""
+    if method not in ("t", "empirical"):
+        raise ValueError(f"method must be 't' or 'empirical', got {method!r}")
+    y = np.asarray(y, float)
+    K, q = y.shape[0], np.atleast_1d(np.asarray(q, float))
+    if method == "empirical" or K < 2:
+        return np.percentile(y, q, axis=0)
+    z, use = _log_where_positive(y.reshape(K, -1), log)
+    tq = _stats.t.ppf(q / 100.0, K - 1)[:, None]
+    out = z.mean(0) + tq * z.std(0, ddof=1) * np.sqrt(1.0 + 1.0 / K)
+    out[:, use] = np.exp(out[:, use])
+    return out.reshape((len(q),) + y.shape[1:])
+
 # %% ../nbs/05_inference.ipynb #2b8bc379
 @dataclasses.dataclass(frozen=True)
 class ProfileBands:
-    "Profiles of K ensemble members on a radial grid, with percentile bands. Radii in kpc."
+    "Profiles of K ensemble members on a radial grid, with bands from `ensemble_quantiles`. Radii in kpc."
     r: np.ndarray                      # 3D radii (n,)
     R: np.ndarray                      # projected radii (m,)
     samples: dict                      # name -> (K, n) or (K, m) array
     r_range: tuple | None = None       # radii the data constrain, or None
+    method: str = "t"                  # band method: 't' (predictive, default) or 'empirical' (member percentiles)
 
     def percentiles(self, name: str, q=PERCENTILES) -> np.ndarray:
-        "(len(q), n) percentiles over the members."
-        return np.percentile(self.samples[name], q, axis=0)
+        "(len(q), n) quantiles [q in %] of the band of one quantity."
+        return ensemble_quantiles(self.samples[name], q, log=name in _POSITIVE, method=self.method)
 
     def median(self, name: str) -> np.ndarray:
-        return np.median(self.samples[name], axis=0)
+        "The band's centre (q = 50): the members' mean (geometric for positive quantities) or median (empirical)."
+        return self.percentiles(name, (50.0,))[0]
 
     def band(self, name: str, level: int = 68) -> tuple[np.ndarray, np.ndarray]:
         "Lower and upper edge of the central 68% or 95% band."
@@ -99,8 +132,10 @@ class ProfileBands:
 _member_profiles_jit = eqx.filter_jit(member_profiles)
 
 def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLike, "n"],
-                      R: Float[ArrayLike, "m"] | None = None, data_R: Float[ArrayLike, "k"] | None = None) -> ProfileBands:
-    "Evaluate member_profiles for every model of an ensemble; data_R (stars' projected radii) sets r_range."
+                      R: Float[ArrayLike, "m"] | None = None, data_R: Float[ArrayLike, "k"] | None = None,
+                      method: str = "t") -> ProfileBands:
+    """Evaluate member_profiles for every model of an ensemble; data_R (stars' projected radii) sets r_range;
+    method: the bands' method ('t' or 'empirical', see `ensemble_quantiles`)."""
     models = list(models)
     if not models:
         raise ValueError("ensemble_profiles needs at least one model")
@@ -111,7 +146,7 @@ def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLik
         raise FloatingPointError(f"non-finite profiles {bad} in the ensemble: check the fits (train history) first")
     r = np.asarray(r, float)
     return ProfileBands(r, r if R is None else np.asarray(R, float), samples,
-                        None if data_R is None else constrained_range(data_R))
+                        None if data_R is None else constrained_range(data_R), method)
 
 # %% ../nbs/05_inference.ipynb #4117f2d3
 _ABSOLUTE = ("slope", "nu_slope", "beta")   # log-slopes and beta: absolute errors, not relative
