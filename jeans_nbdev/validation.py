@@ -12,7 +12,8 @@ import jax.numpy as jnp
 from . import background as bg, data, inference, train
 
 # %% auto #0
-__all__ = ['BUDGETS', 'TARGETS', 'validate', 'metrics', 'check_targets', 'binned_dispersion', 'plot_run', 'bench_validation']
+__all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'metrics', 'check_targets', 'binned_dispersion', 'plot_run',
+           'realization_scatter', 'bench_validation']
 
 # %% ../nbs/06_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -100,6 +101,28 @@ def plot_run(run: dict, title: str | None = None):
     ax.errorbar(R, s, e, fmt="o", color="C3", ms=3, label="data (binned)"); ax.legend(fontsize=7)
     fig.suptitle(title or f"{run['model']}, {run['n']} stars"); fig.tight_layout()
     return fig
+
+# %% ../nbs/06_validation.ipynb #0d8f0c96
+SCATTER_RADII = (0.25, 0.5, 1.0, 2.0)   # in units of r_1/2
+
+
+def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, steps: int = 600,
+                        verr: float = 2.0, radii=SCATTER_RADII, quiet: bool = True) -> dict:
+    """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
+    M/M_true and sigma_r^2/truth at `radii` [r_1/2], rows = shipped then seeds."""
+    truth = data.truth_by_name(model)
+    from jeans_nbdev.mocks import sample_mock
+    cats = [("shipped", data.load_gaia_challenge(data.shipped_path(model, n, err=True)))]
+    cats += [(f"mock seed {s}", sample_mock(jax.random.key(s), model, n, verr=verr)) for s in seeds]
+    r = np.asarray(radii, float) * float(truth.r_half)
+    rows = {}
+    for label, cat in cats:
+        ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
+                                 steps=steps, quiet=quiet)
+        b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
+        rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
+                       (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}
+    return dict(model=model, n=n, radii=tuple(radii), rows=rows)
 
 # %% ../nbs/06_validation.ipynb #b96192a8
 def bench_validation(full: bool = False, verbose: bool = True) -> dict:
