@@ -84,7 +84,7 @@ def _log_where_positive(y, log: bool):
 def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool = False,
                        method: str = "t") -> np.ndarray:
     """(len(q), ...) quantiles [q in %] of K ensemble members y (K, ...), per column. method 't': Student-t
-    predictive band mean + t_{K-1}(q) s sqrt(1 + 1/K), in ln y where `log` and every member is > 0;
+    predictive band median + t_{K-1}(q) s sqrt(1 + pi/2K), in ln y where `log` and every member is > 0;
     'empirical': the members' percentiles. One member: every quantile is that member."""
     if method not in ("t", "empirical"):
         raise ValueError(f"method must be 't' or 'empirical', got {method!r}")
@@ -94,7 +94,7 @@ def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool
         return np.percentile(y, q, axis=0)
     z, use = _log_where_positive(y.reshape(K, -1), log)
     tq = _stats.t.ppf(q / 100.0, K - 1)[:, None]
-    out = z.mean(0) + tq * z.std(0, ddof=1) * np.sqrt(1.0 + 1.0 / K)
+    out = np.median(z, 0) + tq * z.std(0, ddof=1) * np.sqrt(1.0 + np.pi / (2 * K))
     out[:, use] = np.exp(out[:, use])
     return out.reshape((len(q),) + y.shape[1:])
 
@@ -113,7 +113,7 @@ class ProfileBands:
         return ensemble_quantiles(self.samples[name], q, log=name in _POSITIVE, method=self.method)
 
     def median(self, name: str) -> np.ndarray:
-        "The band's centre (q = 50): the members' mean (geometric for positive quantities) or median (empirical)."
+        "The band's centre (q = 50): the members' median."
         return self.percentiles(name, (50.0,))[0]
 
     def band(self, name: str, level: int = 68) -> tuple[np.ndarray, np.ndarray]:

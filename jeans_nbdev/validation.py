@@ -106,23 +106,40 @@ def plot_run(run: dict, title: str | None = None):
 SCATTER_RADII = (0.25, 0.5, 1.0, 2.0)   # in units of r_1/2
 
 
-def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, steps: int = 600,
-                        verr: float = 2.0, radii=SCATTER_RADII, quiet: bool = True) -> dict:
-    """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
-    M/M_true and sigma_r^2/truth at `radii` [r_1/2], rows = shipped then seeds."""
-    truth = data.truth_by_name(model)
+def _gaussian_velocities(cat, truth, verr: float, seed: int):
+    "The same mock stars with v_z redrawn from N(0, sigma_z^2) of the truth at each star's 3D position, plus errors."
+    x, y, z = cat.x, cat.y, cat.truth.z
+    r = np.sqrt(x**2 + y**2 + z**2)
+    s2z = np.asarray(truth.sigma_r2(jnp.asarray(r)) * (1.0 - truth.beta(jnp.asarray(r)) * (x**2 + y**2) / r**2))
+    rng = np.random.default_rng(seed)
+    vz = np.sqrt(s2z) * rng.normal(size=r.size) + verr * rng.normal(size=r.size)
+    return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)", truth=cat.truth)
+
+
+def _scatter_catalogs(model, n, seeds, verr, gaussian):
     from jeans_nbdev.mocks import sample_mock
-    cats = [("shipped", data.load_gaia_challenge(data.shipped_path(model, n, err=True)))]
-    cats += [(f"mock seed {s}", sample_mock(jax.random.key(s), model, n, verr=verr)) for s in seeds]
+    truth = data.truth_by_name(model)
+    cats = [] if gaussian else [("shipped", data.load_gaia_challenge(data.shipped_path(model, n, err=True)))]
+    for s in seeds:
+        cat = sample_mock(jax.random.key(s), model, n, verr=verr)
+        cats.append((f"mock seed {s}", _gaussian_velocities(cat, truth, verr, s) if gaussian else cat))
+    return cats
+
+
+def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, steps: int = 600,
+                        verr: float = 2.0, radii=SCATTER_RADII, gaussian: bool = False, quiet: bool = True) -> dict:
+    """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
+    M/M_true and sigma_r^2/truth at `radii` [r_1/2]. gaussian: the mocks only, with Gaussian v_z (see above)."""
+    truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows = {}
-    for label, cat in cats:
+    for label, cat in _scatter_catalogs(model, n, seeds, verr, gaussian):
         ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
                                  steps=steps, quiet=quiet)
         b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
         rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
                        (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}
-    return dict(model=model, n=n, radii=tuple(radii), rows=rows)
+    return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows)
 
 # %% ../nbs/06_validation.ipynb #b96192a8
 def bench_validation(full: bool = False, verbose: bool = True) -> dict:
