@@ -107,18 +107,18 @@ SCATTER_RADII = (0.25, 0.5, 1.0, 2.0)   # in units of r_1/2
 
 
 def _gaussian_velocities(cat, truth, verr: float, seed: int):
-    "The same mock stars with v_z redrawn from N(0, sigma_z^2) of the truth at each star's 3D position, plus errors."
+    """The same mock stars with v_z redrawn from N(0, sigma_z^2) of the truth at each star's 3D position, plus errors
+    (no 6D truth attached: the mock's own velocities no longer describe these stars)."""
     x, y, z = cat.x, cat.y, cat.truth.z
     r = np.sqrt(x**2 + y**2 + z**2)
     s2z = np.asarray(truth.sigma_r2(jnp.asarray(r)) * (1.0 - truth.beta(jnp.asarray(r)) * (x**2 + y**2) / r**2))
     rng = np.random.default_rng(seed)
     vz = np.sqrt(s2z) * rng.normal(size=r.size) + verr * rng.normal(size=r.size)
-    return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)", truth=cat.truth)
+    return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)")
 
 
-def _scatter_catalogs(model, n, seeds, verr, gaussian):
+def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
     from jeans_nbdev.mocks import sample_mock
-    truth = data.truth_by_name(model)
     cats = [] if gaussian else [("shipped", data.load_gaia_challenge(data.shipped_path(model, n, err=True)))]
     for s in seeds:
         cat = sample_mock(jax.random.key(s), model, n, verr=verr)
@@ -133,7 +133,7 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows = {}
-    for label, cat in _scatter_catalogs(model, n, seeds, verr, gaussian):
+    for label, cat in _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
         ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
                                  steps=steps, quiet=quiet)
         b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
