@@ -12,8 +12,8 @@ import jax.numpy as jnp
 from . import background as bg, data, inference, train
 
 # %% auto #0
-__all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'metrics', 'check_targets', 'binned_dispersion', 'plot_run',
-           'realization_scatter', 'bench_validation']
+__all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion',
+           'plot_run', 'realization_scatter', 'bench_validation']
 
 # %% ../nbs/06_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -37,9 +37,41 @@ def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta
     return dict(model=model, n=n, truth=truth, catalog=cat, bands=bands, r_half=rh, beta=beta,
                 wall_time=time.perf_counter() - t0, fits=ens)
 
+# %% ../nbs/06_validation.ipynb #a97e5cb6
+def realized_ratio(catalog, truth, r, *, width: float = 0.35, z=None):
+    """This mock's realised sigma_z^2 / the truth's near radii r [kpc]: the kernel-weighted (Gaussian of `width` in ln r)
+    mean of ((v_z - mean v_z)^2 - verr^2) / sigma_z,true^2 at each star's true 3D position. Returns (ratio, standard
+    error, effective number of stars), each shaped like r. z: true depths [kpc] when the catalog carries no 6D truth."""
+    z = catalog.truth.z if z is None and catalog.truth is not None else z
+    if z is None:
+        raise ValueError(f"realized_ratio needs the stars' true depths z: {catalog.source} has no 6D truth; pass z=")
+    x, y, z = np.asarray(catalog.x), np.asarray(catalog.y), np.asarray(z, float)
+    if z.shape != x.shape:
+        raise ValueError(f"z must have one value per star ({x.size}), got shape {z.shape}")
+    ri = np.sqrt(x**2 + y**2 + z**2)
+    s2z = np.asarray(truth.sigma_r2(jnp.asarray(ri)) * (1.0 - truth.beta(jnp.asarray(ri)) * (x**2 + y**2) / ri**2))
+    e2 = 0.0 if catalog.verr is None else np.asarray(catalog.verr) ** 2
+    q = ((catalog.vz - np.mean(catalog.vz)) ** 2 - e2) / s2z
+    w = np.exp(-0.5 * ((np.log(ri)[None, :] - np.log(np.atleast_1d(r))[:, None]) / width) ** 2)
+    sw = w.sum(axis=1)
+    mean = (w @ q) / sw
+    n_eff = sw**2 / (w**2).sum(axis=1)
+    var = (w * (q[None, :] - mean[:, None]) ** 2).sum(axis=1) / sw
+    shape = np.shape(r)
+    return mean.reshape(shape), np.sqrt(var / n_eff).reshape(shape), n_eff.reshape(shape)
+
 # %% ../nbs/06_validation.ipynb #afb6192f
 def _rel_err(bands, name, truth_fn, sel):
     return np.abs(bands.median(name)[sel] / np.asarray(truth_fn(jnp.asarray(bands.r[sel]))) - 1.0)
+
+
+def _realized_metrics(b, t, cat, sel):
+    "(max |q - 1|, max |fit ratio - q|) of sigma_r^2 over the radii `sel`; NaN without 6D truth."
+    if cat.truth is None:
+        return float("nan"), float("nan")
+    q = realized_ratio(cat, t, b.r[sel])[0]
+    fit = b.median("sigma_r2")[sel] / np.asarray(t.sigma_r2(jnp.asarray(b.r[sel])))
+    return float(np.abs(q - 1).max()), float(np.abs(fit - q).max())
 
 
 def metrics(run: dict) -> dict:
@@ -52,11 +84,13 @@ def metrics(run: dict) -> dict:
     acc = inference.accuracy_table(b, {"M": t.mass, "rho": t.rho, "slope": t.slope}, rh, 0.25, 4.0)
     wolf = bg.wolf_mass(cat.R, cat.vz, cat.verr)
     walker = bg.walker_mass(cat.R, cat.vz, cat.verr)
+    q_dev, vs_q = _realized_metrics(b, t, cat, stars)
     return dict(
         M_max_err_05_2=float(_rel_err(b, "M", t.mass, inner).max()),
         rho_err_half=float(_rel_err(b, "rho", t.rho, np.arange(b.r.size) == at_half)[0]),
         rho_max_err_05_2=float(_rel_err(b, "rho", t.rho, inner).max()),
         sigma_r2_max_err=float(_rel_err(b, "sigma_r2", t.sigma_r2, stars).max()),
+        sigma_r2_realized_dev=q_dev, sigma_r2_vs_realized=vs_q,
         slope_err_05=float(abs(b.median("slope")[at_05] - float(t.slope(jnp.asarray([b.r[at_05]]))[0]))),
         M_coverage95=acc["M"]["coverage95"], rho_coverage95=acc["rho"]["coverage95"],
         M_median_err=acc["M"]["median_err"], rho_median_err=acc["rho"]["median_err"],
@@ -93,12 +127,24 @@ def binned_dispersion(catalog, n_bins: int = 8):
     return np.array(out).T
 
 
+def _plot_realized(ax, run):
+    "The stars' realised sigma_r^2 (q times the truth's) at 0.25-4 r_1/2, with standard errors."
+    t, cat = run["truth"], run["catalog"]
+    r = np.geomspace(0.25, 4.0, 9) * run["r_half"]
+    q, se, _ = realized_ratio(cat, t, r)
+    s2 = np.asarray(t.sigma_r2(jnp.asarray(r)))
+    ax.errorbar(r, q * s2, se * s2, fmt="s", color="C2", ms=3, label="stars' own (true 3D positions)")
+    ax.legend(fontsize=7)
+
+
 def plot_run(run: dict, title: str | None = None):
-    "Six panels: nu, sigma_los vs binned data, sigma_r^2, M, rho, slope; truth dashed."
+    "Six panels: nu, sigma_los vs binned data, sigma_r^2 (vs the stars' realised value), M, rho, slope; truth dashed."
     fig = inference.plot_bands(run["bands"], ("nu", "sigma_los", "sigma_r2", "M", "rho", "slope"), truth=run["truth"])
     R, s, e = binned_dispersion(run["catalog"])
     ax = fig.axes[1]
     ax.errorbar(R, s, e, fmt="o", color="C3", ms=3, label="data (binned)"); ax.legend(fontsize=7)
+    if run["catalog"].truth is not None:
+        _plot_realized(fig.axes[2], run)
     fig.suptitle(title or f"{run['model']}, {run['n']} stars"); fig.tight_layout()
     return fig
 
@@ -118,27 +164,31 @@ def _gaussian_velocities(cat, truth, verr: float, seed: int):
 
 
 def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
+    "[(label, catalog, true depths z)] for realization_scatter"
     from jeans_nbdev.mocks import sample_mock
     cats = [] if gaussian else [("shipped", data.load_gaia_challenge(data.shipped_path(model, n, err=True)))]
+    cats = [(label, c, c.truth.z) for label, c in cats]
     for s in seeds:
         cat = sample_mock(jax.random.key(s), model, n, verr=verr)
-        cats.append((f"mock seed {s}", _gaussian_velocities(cat, truth, verr, s) if gaussian else cat))
+        cats.append((f"mock seed {s}", _gaussian_velocities(cat, truth, verr, s) if gaussian else cat, cat.truth.z))
     return cats
 
 
 def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, steps: int = 600,
                         verr: float = 2.0, radii=SCATTER_RADII, gaussian: bool = False, quiet: bool = True) -> dict:
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
-    M/M_true and sigma_r^2/truth at `radii` [r_1/2]. gaussian: the mocks only, with Gaussian v_z (see above)."""
+    M/M_true and sigma_r^2/truth at `radii` [r_1/2], beside the stars' realised ratio q (`realized_ratio`) and its
+    standard error. gaussian: the mocks only, with Gaussian v_z (see above)."""
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows = {}
-    for label, cat in _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
+    for label, cat, z in _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
         ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
                                  steps=steps, quiet=quiet)
         b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
         rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
                        (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}
+        rows[label]["realized"], rows[label]["realized_se"], _ = realized_ratio(cat, truth, r, z=z)
     return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows)
 
 # %% ../nbs/06_validation.ipynb #b96192a8
@@ -153,7 +203,8 @@ def bench_validation(full: bool = False, verbose: bool = True) -> dict:
         out[f"{name}_{n}"] = m
         if verbose:
             print(f"{name} {n} ({budget['ensemble']} members x {budget['steps']} steps, {m['wall_time_s']:.0f} s): "
-                  f"Wolf {m['wolf_err']:+.2f}, Walker {m['walker_err']:+.2f}")
+                  f"Wolf {m['wolf_err']:+.2f}, Walker {m['walker_err']:+.2f}; sigma_r^2 of the stars themselves off the "
+                  f"model's by up to {m['sigma_r2_realized_dev']:.3f}, the fit off the stars' by {m['sigma_r2_vs_realized']:.3f}")
             for metric, value, lim, ok in check_targets(m, n):
                 print(f"    {metric:<18} {value:8.3f}   target {lim:<5} {'met' if ok else 'MISSED'}")
     return out
