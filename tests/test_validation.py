@@ -1,0 +1,45 @@
+"""Tests of the validation diagnostics that need no fit: the realised dispersion of a mock (`realized_ratio`).
+
+Seed fixed (key 3), not tuned: velocities are drawn from exactly the truth's sigma_z, so the ratio is 1 in expectation."""
+import jax
+import numpy as np
+import pytest
+
+from jeans_nbdev import data
+from jeans_nbdev.mocks import sample_mock
+from jeans_nbdev.validation import _gaussian_velocities, realized_ratio
+
+N = 20_000
+RADII = np.array([0.25, 0.5, 1.0, 2.0, 4.0])     # units of r_1/2
+
+
+@pytest.fixture(scope="module")
+def core():
+    truth = data.truth_by_name("PlumCoreOm")
+    return truth, sample_mock(jax.random.key(3), "PlumCoreOm", N, verr=2.0), RADII * float(truth.r_half)
+
+
+def test_unbiased_for_velocities_drawn_from_the_truth(core):
+    truth, cat, r = core
+    gauss = _gaussian_velocities(cat, truth, 2.0, seed=3)        # v_z ~ N(0, sigma_z,true^2) + 2 km/s errors
+    q, se, n_eff = realized_ratio(gauss, truth, r, z=cat.truth.z)
+    assert np.all(np.abs(q - 1) < 4 * se), (q, se)               # E[q] = 1; 4 SE: five radii, no false alarm
+    assert np.all(se < 0.05) and np.all(n_eff > 1000), (se, n_eff)
+    # the standard error is that of a Gaussian variance: sqrt(2 / n_eff) within 20% (the weights are not uniform)
+    np.testing.assert_allclose(se, np.sqrt(2 / n_eff), rtol=0.2)
+
+
+def test_scales_as_the_square_of_the_velocities(core):
+    truth, cat, r = core
+    clean = data.from_arrays(cat.x, cat.y, cat.truth.vz_true, source="clean", truth=cat.truth)
+    slow = data.from_arrays(cat.x, cat.y, 0.8 * cat.truth.vz_true, source="slow", truth=cat.truth)
+    np.testing.assert_allclose(realized_ratio(slow, truth, r)[0], 0.64 * realized_ratio(clean, truth, r)[0], rtol=1e-12)
+
+
+def test_errors_name_the_problem(core):
+    truth, cat, r = core
+    bare = data.from_arrays(cat.x, cat.y, cat.vz, source="bare.csv")
+    with pytest.raises(ValueError, match="bare.csv has no 6D truth"):
+        realized_ratio(bare, truth, r)
+    with pytest.raises(ValueError, match="one value per star"):
+        realized_ratio(bare, truth, r, z=cat.truth.z[:10])
