@@ -17,11 +17,11 @@ from jaxtyping import Array, Float, Int, PyTree
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap', 'batch_indices',
-           'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'TrainResult', 'train',
-           'EnsembleResult', 'train_ensemble', 'JeansModel', 'cast_model', 'trainable', 'JeansLoss', 'catalog_data',
-           'make_jeans_loss', 'FitResult', 'fit', 'log_slope', 'EnsembleFit', 'fit_ensemble', 'steps_to_converge',
-           'bench_train']
+__all__ = ['SMOOTH_VARIABLES', 'STAGES', 'TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap',
+           'batch_indices', 'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'TrainResult',
+           'train', 'EnsembleResult', 'train_ensemble', 'JeansModel', 'cast_model', 'trainable', 'JeansLoss',
+           'catalog_data', 'make_jeans_loss', 'FitResult', 'fit', 'log_slope', 'EnsembleFit', 'fit_ensemble',
+           'steps_to_converge', 'bench_train']
 
 # %% ../nbs/04_train.ipynb #da3d0dc5
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
@@ -485,11 +485,13 @@ class JeansLoss(eqx.Module):
     table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
+    lo_frac: float = eqx.field(static=True)   # the grid starts at lo_frac * median(R)
     stage: str = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     n_table: int = eqx.field(static=True)
     n_model: int = eqx.field(static=True)
     n_grid: int = eqx.field(static=True)
+    smooth_sigma_in: str = eqx.field(static=True, default="ln r")   # or "ln(1+r/R)": see above
 
     def __call__(self, model, batch, key):
         return _jeans_loss(self, model, batch, key)
@@ -516,6 +518,17 @@ def _kernel_nll(loss, model, batch, key, full):
                                        model_s2=s2, h_v=loss.h_v, v_sys=model.v_sys))
 
 # %% ../nbs/04_train.ipynb #c11be02a
+SMOOTH_VARIABLES = ("ln r", "ln(1+r/R)")
+
+def _sigma_grid(loss):
+    "(radii [kpc], spacing) of the grid for the sigma_r^2 and shape curvature: uniform in ln r or in ln(1 + r/R_med)"
+    if loss.smooth_sigma_in == "ln r":
+        s = jnp.linspace(loss.lo, loss.hi, loss.n_grid)
+        return jnp.exp(s), s[1] - s[0]
+    r0 = jnp.exp(loss.lo) / loss.lo_frac                      # R_med: the grid starts at lo_frac * R_med
+    u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / r0), jnp.log1p(jnp.exp(loss.hi) / r0), loss.n_grid)
+    return r0 * jnp.expm1(u), u[1] - u[0]
+
 def _jeans_loss(loss, model, batch, key):
     full = loss.stage != "positions"
     table = loss.table if loss.stage == "velocities" else model.flow.radial_table(loss.n_table)
@@ -523,9 +536,10 @@ def _jeans_loss(loss, model, batch, key):
     grid = jnp.linspace(loss.lo, loss.hi, loss.n_grid)
     h = grid[1] - grid[0]
     pen_n = loss.w_n * _curvature(_L.interp_linear(grid, *table), h) if loss.stage != "velocities" else 0.0 * nll
-    pen_s = loss.w_s * _curvature(model.sigma.log_sigma_r2(jnp.exp(grid)), h) if full else 0.0 * nll
+    r_s, h_s = _sigma_grid(loss)
+    pen_s = loss.w_s * _curvature(model.sigma.log_sigma_r2(r_s), h_s) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
-    pen_k = loss.w_s * _curvature(model.shape.logits(jnp.exp(grid)), h) if shaped else 0.0 * nll
+    pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
     return nll + pen_n + pen_s + pen_k, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s, "smooth_shape": pen_k}
 
 # %% ../nbs/04_train.ipynb #e5316d6a
@@ -537,17 +551,20 @@ def catalog_data(catalog, dtype=jnp.float32) -> dict:
 
 def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3, smooth_sigma: float = 3e-2,
                     table=None, n_table: int = 128, n_model: int = 2048, h: float = 0.0, h_v: float = 0.0,
-                    grid=(0.1, 5.0, 40), dtype=jnp.float32) -> JeansLoss:
-    """JeansLoss for one stage. The penalty grid is `grid[2]` radii log-spaced over [grid[0], grid[1]] x median(R)
-    [kpc]; `table` = frozen (ln r, ln n) for stage 'velocities'."""
+                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", dtype=jnp.float32) -> JeansLoss:
+    """JeansLoss for one stage. The penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc], log-spaced
+    (uniform in ln(1 + r/median(R)) for sigma_r^2 with smooth_sigma_in='ln(1+r/R)'); `table` = frozen (ln r, ln n)
+    for stage 'velocities'."""
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
+    if smooth_sigma_in not in SMOOTH_VARIABLES:
+        raise ValueError(f"smooth_sigma_in must be one of {SMOOTH_VARIABLES}, got {smooth_sigma_in!r}")
     if stage == "velocities" and table is None:
         raise ValueError("stage 'velocities' needs the frozen density `table`")
     Rmed = float(np.median(np.asarray(R)))
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), table,
-                     a(h), a(h_v), stage, kind, int(n_table), int(n_model), int(grid[2]))
+                     a(h), a(h_v), float(grid[0]), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in)
 
 # %% ../nbs/04_train.ipynb #ee35ed9a
 @dataclass
@@ -583,12 +600,13 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         val_fraction: float = 0.0, eval_every: int = 25, width: int = 32, depth: int = 2, n_steps: int = 8,
         n_table: int = 128, cusp=None, n_model: int = 2048, bootstrap_key=None, checkpoint_dir: str | None = None,
         quiet: bool = False, velocity: str = "mixture", checkpoint_every: int | None = 100,
-        dtype=jnp.float32) -> FitResult:
+        smooth_sigma_in: str = "ln r", dtype=jnp.float32) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint. steps/lr: numbers or (positions, velocities, joint) tuples (a number gives (s, s, s//2) and (lr, lr, lr/5)).
     loss: 'los' (exact line of sight, default) or 'kernel'. positions_only: stop after stage 1. smooth_n/smooth_sigma:
     curvature-penalty weights for 1000 stars, applied as w * 1000 / N (a prior of fixed strength against the
-    total log-likelihood of N stars, which the trainer averages per star). velocity: 'mixture' (variance-preserving
+    total log-likelihood of N stars, which the trainer averages per star). smooth_sigma_in: the variable of the sigma_r^2
+    (and shape) curvature, 'ln r' or 'ln(1+r/R)' (R = median projected radius; see Objectives). velocity: 'mixture' (variance-preserving
     scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss').
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
@@ -606,8 +624,8 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
             continue
         table = _radial_table(model.flow, n_table) if stage == "velocities" else None
         L = make_jeans_loss(stage, catalog.R, kind=loss, smooth_n=smooth_n * w_scale, smooth_sigma=smooth_sigma * w_scale,
-                            table=table,
-                            n_table=n_table, n_model=n_model, h=h, dtype=dtype)
+                            table=table, n_table=n_table, n_model=n_model, h=h, smooth_sigma_in=smooth_sigma_in,
+                            dtype=dtype)
         cfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=batch_size, val_fraction=val_fraction,
                           eval_every=eval_every, quiet=quiet, desc=stage,
                           checkpoint_every=checkpoint_every)
