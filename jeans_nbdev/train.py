@@ -21,7 +21,7 @@ __all__ = ['SMOOTH_VARIABLES', 'STAGES', 'TrainConfig', 'make_schedule', 'make_o
            'batch_indices', 'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'TrainResult',
            'train', 'EnsembleResult', 'train_ensemble', 'JeansModel', 'cast_model', 'trainable', 'JeansLoss',
            'catalog_data', 'make_jeans_loss', 'FitResult', 'fit', 'log_slope', 'EnsembleFit', 'fit_ensemble',
-           'steps_to_converge', 'bench_train']
+           'HeldOutComparison', 'heldout_loglik', 'compare_heldout', 'steps_to_converge', 'bench_train']
 
 # %% ../nbs/04_train.ipynb #da3d0dc5
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
@@ -663,6 +663,40 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, n_memb
                            checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"),
                            **fit_kwargs))
     return EnsembleFit(members, [m.model for m in members], bootstrap, time.perf_counter() - t0)
+
+# %% ../nbs/04_train.ipynb #dfbb0914
+@dataclass
+class HeldOutComparison:
+    "Per-star held-out log-likelihoods [ln(1/(kpc^2 km/s))] of one catalog under fits with different `fit` options."
+    options: list            # the option dicts, in order
+    loglik: np.ndarray       # (n_options, n_held_out) ln p(R_a, v_a) of each held-out star
+    val_idx: np.ndarray      # rows of the held-out stars in the catalog
+    fits: list               # the FitResults
+
+    def difference(self, i: int, j: int) -> tuple[float, float]:
+        "(sum over held-out stars of ln p_i - ln p_j [nats], its standard error from the paired per-star differences)"
+        d = self.loglik[i] - self.loglik[j]
+        return float(d.sum()), float(d.std(ddof=1) * np.sqrt(d.size))
+
+
+def heldout_loglik(model: JeansModel, catalog, idx, n_table: int = 128) -> np.ndarray:
+    "Exact per-star ln p(R, v_z) (position and velocity, with errors) of the stars `idx` of `catalog` under `model`."
+    d = {k: v[np.asarray(idx)] for k, v in catalog_data(catalog, jnp.float64).items()}
+    ln_r, ln_n = model.flow.radial_table(n_table)
+    return np.asarray(_L.los_log_lik(d["R"], ln_r, ln_n, d["vz"], d["verr"], beta=model.beta, v_sys=model.v_sys,
+                                     ln_sigma_r2_tab=model.sigma.log_sigma_r2(jnp.exp(ln_r)), shape=model.shape))
+
+# %% ../nbs/04_train.ipynb #da8778ba
+def compare_heldout(catalog, beta, options: list[dict], *, key, val_fraction: float = 0.2, **fit_kwargs) -> HeldOutComparison:
+    """Fit `catalog` once per dict of `fit` keywords in `options` (on top of `fit_kwargs`), each holding out the same
+    `val_fraction` of the stars, and return every fit's per-star log-likelihood of the held-out stars."""
+    if len(options) < 2 or not 0 < val_fraction < 1:
+        raise ValueError(f"need >= 2 option dicts and 0 < val_fraction < 1, got {len(options)} and {val_fraction}")
+    fits = [fit(catalog, beta, key=key, val_fraction=val_fraction, **{**fit_kwargs, **o}) for o in options]
+    idx = [np.asarray(f.stages[list(f.stages)[-1]].val_idx) for f in fits]
+    assert all(np.array_equal(i, idx[0]) for i in idx), "held-out stars differ between options"
+    ll = np.stack([heldout_loglik(f.model, catalog, idx[0]) for f in fits])
+    return HeldOutComparison(list(options), ll, idx[0], fits)
 
 # %% ../nbs/04_train.ipynb #caa39167
 def steps_to_converge(loss: np.ndarray, tol: float = 0.01, window: int = 25) -> int:
