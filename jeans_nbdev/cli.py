@@ -14,7 +14,7 @@ class CLIError(Exception):
     "An error the command line reports as one line (exit status 2)."
 
 # %% auto #0
-__all__ = ['CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'main']
+__all__ = ['SIGMA_PRIORS', 'CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'main']
 
 # %% ../nbs/08_cli.ipynb #099c41c3
 def _number(spec: str, val: str) -> float:
@@ -116,14 +116,19 @@ def _figures(out: Path, bands, ens, truth) -> list[str]:
     return ["profiles.png", "losses.png"]
 
 # %% ../nbs/08_cli.ipynb #55d4800a
-def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture") -> dict:
+SIGMA_PRIORS = {"powerlaw": "ln r", "regular": "ln(1+r/R)"}   # --sigma-prior -> fit(smooth_sigma_in=...), see 04_train
+
+
+def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture",
+                sigma_prior: str = "powerlaw") -> dict:
     "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
     import hashlib, jax
     h = hashlib.sha1()
     for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
-                ensemble=int(ensemble), steps=int(steps), seed=int(seed), velocity=str(velocity))
+                ensemble=int(ensemble), steps=int(steps), seed=int(seed), velocity=str(velocity),
+                sigma_prior=str(sigma_prior))
 
 
 def _resume_note(ckpt: Path, record: dict) -> str | None:
@@ -147,14 +152,17 @@ def _resume_note(ckpt: Path, record: dict) -> str | None:
 
 
 def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 600, seed: int = 0,
-            truth=None, inputs: dict | None = None, quiet: bool = False, velocity: str = "mixture") -> dict:
+            truth=None, inputs: dict | None = None, quiet: bool = False, velocity: str = "mixture",
+            sigma_prior: str = "powerlaw") -> dict:
     "Fit `catalog` (ensemble of `ensemble` members), write profiles.csv, summary.json and figures to `out`."
     import jax
     from jeans_nbdev import train, inference
     out = Path(out); ckpt = out / "checkpoints"
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {out}: exists and is not a folder")
-    record = _run_record(catalog, beta, ensemble, steps, seed, velocity)
+    if sigma_prior not in SIGMA_PRIORS:
+        raise CLIError(f"--sigma-prior {sigma_prior}: choose from {', '.join(SIGMA_PRIORS)}")
+    record = _run_record(catalog, beta, ensemble, steps, seed, velocity, sigma_prior)
     note = _resume_note(ckpt, record)
     if note:
         print(note, flush=True)
@@ -162,12 +170,14 @@ def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 6
     (ckpt / "run.json").write_text(json.dumps(record))
     t0 = time.perf_counter()
     ens = train.fit_ensemble(catalog, beta, key=jax.random.key(seed), n_members=ensemble, bootstrap=ensemble > 1,
-                             steps=steps, checkpoint_dir=str(ckpt), quiet=quiet, velocity=velocity)
+                             steps=steps, checkpoint_dir=str(ckpt), quiet=quiet, velocity=velocity,
+                             smooth_sigma_in=SIGMA_PRIORS[sigma_prior])
     models = [inference.for_inference(m) for m in ens.models]
     bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
     write_profiles_csv(bands, out / "profiles.csv")
     summary = dict(inputs=inputs or {}, n_stars=int(catalog.n),
-                   settings=dict(ensemble=ensemble, steps=steps, seed=seed, bootstrap=ensemble > 1, velocity=velocity),
+                   settings=dict(ensemble=ensemble, steps=steps, seed=seed, bootstrap=ensemble > 1, velocity=velocity,
+                                 sigma_prior=sigma_prior),
                    versions=_versions(), constrained_range_kpc=list(bands.r_range),
                    **_mass_at_half_light(models, beta),
                    wolf=dict((k, float(v)) for k, v in bg.wolf_mass(catalog.R, catalog.vz, catalog.verr).items()))
@@ -182,6 +192,7 @@ def _cmd_fit(a):
     cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
     s = run_fit(cat, beta, a.out, ensemble=a.ensemble, steps=a.steps, seed=a.seed, quiet=a.quiet, velocity=a.velocity,
+                sigma_prior=a.sigma_prior,
                 inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta, verr=a.verr))
     m = s["M_half_Msun"]
     print(f"M(<r_1/2 = {s['r_half_kpc']['p50']:.3g} kpc) = {m['p50']:.3e} (+{m['p84'] - m['p50']:.2e} "
@@ -195,6 +206,7 @@ def _cmd_demo(a):
     cat = data.load_gaia_challenge(data.shipped_path(model, 1000, err=True))
     print(f"demo: {model}, 1000 stars with 2 km/s errors, true OM anisotropy r_a = {float(truth.anisotropy.ra)} kpc")
     s = run_fit(cat, truth.anisotropy, a.out, ensemble=a.ensemble, steps=a.steps, seed=a.seed, truth=truth, velocity=a.velocity,
+                sigma_prior=a.sigma_prior,
                 quiet=a.quiet, inputs=dict(catalog=str(data.shipped_path(model, 1000, err=True)), beta=f"om:{float(truth.anisotropy.ra)}"))
     true_m = float(truth.mass(np.asarray([s["r_half_kpc"]["p50"]]))[0])
     print(f"M(<r_1/2) = {s['M_half_Msun']['p50']:.3e} Msun (truth {true_m:.3e}, Wolf {s['wolf']['mass']:.3e}); "
@@ -239,6 +251,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=0); s.add_argument("--quiet", action="store_true")
         s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
                        help="local velocity distribution: variance-preserving scale mixture (default) or Gaussian")
+        s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default="powerlaw",
+                       help="smoothness prior of sigma_r^2: curvature in ln r (favours a power-law centre, default) or in "
+                            "ln(1 + r/R_med) (favours a regular centre); where the stars cannot tell, fit both")
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
     m.add_argument("name"); m.add_argument("--n", type=int, required=True); m.add_argument("--seed", type=int, default=0)
     m.add_argument("--verr", type=float, default=None); m.add_argument("--out", required=True)

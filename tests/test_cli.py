@@ -177,14 +177,27 @@ def test_other_run_into_same_folder_refused(work, capsys):
     run = d / "run"
     if not (run / "checkpoints" / "run.json").exists():
         pytest.skip("needs the folder of test_interrupt_and_resume_equals_uninterrupted")
-    for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps")):
+    for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps"),
+                              ("--sigma-prior", "regular", "sigma_prior")):
         argv = _fit_args(cat, run)[len(_cli()):]
-        argv[argv.index(flag) + 1] = value
+        if flag in argv:
+            argv[argv.index(flag) + 1] = value
+        else:                                   # a default the first run left out
+            argv += [flag, value]
         before = {f: f.stat().st_mtime_ns for f in run.rglob("*.eqx")}
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert _lines(err) == [_lines(err)[0]] and "another run" in err and what in err, err
         assert {f: f.stat().st_mtime_ns for f in run.rglob("*.eqx")} == before
+
+
+def test_sigma_priors_are_the_trainers():
+    "Every --sigma-prior choice names one of the trainer's prior variables, and the default is the trainer's default."
+    import inspect
+    from jeans_nbdev import train
+    from jeans_nbdev.cli import SIGMA_PRIORS
+    assert set(SIGMA_PRIORS.values()) == set(train.SMOOTH_VARIABLES)
+    assert SIGMA_PRIORS["powerlaw"] == inspect.signature(train.fit).parameters["smooth_sigma_in"].default
 
 
 def _bad_catalog(d: Path, name: str, row: int, value: str) -> Path:
