@@ -23,14 +23,15 @@ BUDGETS = {  # ensemble members and optimiser steps per stage
 
 
 def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta=None, ensemble: int = 2,
-             steps: int = 150, seed: int = 0, n_grid: int = 40, quiet: bool = True) -> dict:
-    "Fit a shipped Gaia Challenge catalog and compare with its truth; beta=None uses the true anisotropy."
+             steps: int = 150, seed: int = 0, n_grid: int = 40, quiet: bool = True, **fit_kwargs) -> dict:
+    """Fit a shipped Gaia Challenge catalog and compare with its truth; beta=None uses the true anisotropy.
+    fit_kwargs: further `train.fit` options (e.g. smooth_sigma_in)."""
     truth = data.truth_by_name(model)
     cat = data.load_gaia_challenge(data.shipped_path(model, n, err=err))
     beta = truth.anisotropy if beta is None else beta
     t0 = time.perf_counter()
     ens = train.fit_ensemble(cat, beta, key=jax.random.key(seed), n_members=ensemble, bootstrap=ensemble > 1,
-                             steps=steps, quiet=quiet)
+                             steps=steps, quiet=quiet, **fit_kwargs)
     rh = float(truth.r_half)
     r = np.geomspace(0.1 * rh, 8.0 * rh, n_grid)
     bands = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], beta, r, data_R=cat.R)
@@ -192,14 +193,15 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
     return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows)
 
 # %% ../nbs/06_validation.ipynb #b96192a8
-def bench_validation(full: bool = False, verbose: bool = True) -> dict:
-    "Validation metrics table for the shipped mocks (CI budget: PlumCuspOm 1000 only; full: all four catalogs)."
+def bench_validation(full: bool = False, verbose: bool = True, **fit_kwargs) -> dict:
+    """Validation metrics table for the shipped mocks (CI budget: PlumCuspOm 1000 only; full: all four catalogs).
+    fit_kwargs: further `train.fit` options, e.g. smooth_sigma_in="ln(1+r/R)" (the table of 04_train)."""
     budget = BUDGETS["full" if full else "ci"]
     cases = [("PlumCuspOm", 1000), ("PlumCoreOm", 1000), ("PlumCuspOm", 10000), ("PlumCoreOm", 10000)] if full \
         else [("PlumCuspOm", 1000)]
     out = {}
     for name, n in cases:
-        m = metrics(validate(name, n, **budget))
+        m = metrics(validate(name, n, **budget, **fit_kwargs))
         out[f"{name}_{n}"] = m
         if verbose:
             print(f"{name} {n} ({budget['ensemble']} members x {budget['steps']} steps, {m['wall_time_s']:.0f} s): "
