@@ -694,7 +694,8 @@ def compare_heldout(catalog, beta, options: list[dict], *, key, val_fraction: fl
         raise ValueError(f"need >= 2 option dicts and 0 < val_fraction < 1, got {len(options)} and {val_fraction}")
     fits = [fit(catalog, beta, key=key, val_fraction=val_fraction, **{**fit_kwargs, **o}) for o in options]
     idx = [np.asarray(f.stages[list(f.stages)[-1]].val_idx) for f in fits]
-    assert all(np.array_equal(i, idx[0]) for i in idx), "held-out stars differ between options"
+    if not all(np.array_equal(i, idx[0]) for i in idx):   # fit splits by its key: a changed split is a bug
+        raise RuntimeError("compare_heldout: the options held out different stars; compare only options of one key")
     ll = np.stack([heldout_loglik(f.model, catalog, idx[0]) for f in fits])
     return HeldOutComparison(list(options), ll, idx[0], fits)
 
