@@ -174,13 +174,30 @@ _LABELS = dict(nu=r"$\nu$ [kpc$^{-3}$]", nu_slope=r"d ln $\nu$/d ln r", sigma_r2
 _LOG_Y = ("nu", "sigma_r2", "M", "rho", "Sigma")
 
 
-def _focus_ylim(ax, mask, curves, log: bool):
-    "y-limits from the constrained radii only, so that extrapolations outside them do not squash the plot."
-    vals = np.concatenate([np.asarray(c)[mask] for c in curves])
-    vals = vals[np.isfinite(vals) & ((vals > 0) if log else True)]
-    if vals.size:
-        lo, hi = vals.min(), vals.max()
-        ax.set_ylim((lo / 2, hi * 2) if log else (lo - 0.15 * (hi - lo + 1e-12), hi + 0.15 * (hi - lo + 1e-12)))
+def _ylim(mask, curves, keep, log: bool):
+    """y-limits from the constrained radii only, so that extrapolations outside them do not squash the plot. Log axes:
+    everything in `curves` and `keep`. Linear axes (slopes): the 2-98th percentile of `curves` (the bands: one radius
+    where M(<r) crosses zero sends the slope of rho to +-hundreds), widened to hold all of `keep` (median, truth)."""
+    pick = lambda cs: np.concatenate([np.asarray(c)[mask] for c in cs] or [np.empty(0)])
+    vals, must = pick(curves), pick(keep)
+    ok = lambda v: v[np.isfinite(v) & ((v > 0) if log else True)]
+    vals, must = ok(vals), ok(must)
+    if not vals.size + must.size:
+        return None
+    if log:
+        allv = np.concatenate([vals, must])
+        return allv.min() / 2, allv.max() * 2
+    lo, hi = np.percentile(vals, [2, 98]) if vals.size else (must.min(), must.max())
+    lo, hi = min(lo, must.min(initial=lo)), max(hi, must.max(initial=hi))
+    pad = 0.15 * (hi - lo + 1e-12)
+    return lo - pad, hi + pad
+
+
+def _focus_ylim(ax, mask, curves, log: bool, keep=()):
+    "Set the y-limits of `_ylim`."
+    lim = _ylim(mask, curves, keep, log)
+    if lim is not None:
+        ax.set_ylim(lim)
 
 
 def _plot_one(ax, bands: ProfileBands, name: str, truth=None, color="C0"):
@@ -197,7 +214,7 @@ def _plot_one(ax, bands: ProfileBands, name: str, truth=None, color="C0"):
     if bands.r_range is not None and name not in PROJECTED:
         ax.axvspan(x.min(), bands.r_range[0], color="0.85", zorder=-1)
         ax.axvspan(bands.r_range[1], x.max(), color="0.85", zorder=-1)
-        _focus_ylim(ax, bands.constrained(), [lo95, hi95] + ([] if t is None else [t]), name in _LOG_Y)
+        _focus_ylim(ax, bands.constrained(), [lo95, hi95], name in _LOG_Y, keep=[med] + ([] if t is None else [t]))
     ax.set_xlabel("R [kpc]" if name in PROJECTED else "r [kpc]"); ax.set_ylabel(_LABELS.get(name, name))
 
 # %% ../nbs/05_inference.ipynb #2b425233
