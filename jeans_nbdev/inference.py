@@ -176,21 +176,23 @@ _LOG_Y = ("nu", "sigma_r2", "M", "rho", "Sigma")
 
 def _ylim(mask, curves, keep, log: bool):
     """y-limits from the constrained radii only, so that extrapolations outside them do not squash the plot. Log axes:
-    everything in `curves` and `keep`. Linear axes (slopes): the 2-98th percentile of `curves` (the bands: one radius
-    where M(<r) crosses zero sends the slope of rho to +-hundreds), widened to hold all of `keep` (median, truth)."""
+    everything in `curves` (the 95% band) and `keep` (median, truth). Linear axes (slopes): all of `keep`, padded by
+    twice the band's typical (median) half-width; where a band blows up (the slope of rho where a member's M(<r)
+    crosses zero: +-hundreds) it runs off the axis instead of squashing it."""
     pick = lambda cs: np.concatenate([np.asarray(c)[mask] for c in cs] or [np.empty(0)])
-    vals, must = pick(curves), pick(keep)
     ok = lambda v: v[np.isfinite(v) & ((v > 0) if log else True)]
-    vals, must = ok(vals), ok(must)
+    vals, must = ok(pick(curves)), ok(pick(keep))
     if not vals.size + must.size:
         return None
     if log:
         allv = np.concatenate([vals, must])
         return allv.min() / 2, allv.max() * 2
-    lo, hi = np.percentile(vals, [2, 98]) if vals.size else (must.min(), must.max())
-    lo, hi = min(lo, must.min(initial=lo)), max(hi, must.max(initial=hi))
-    pad = 0.15 * (hi - lo + 1e-12)
-    return lo - pad, hi + pad
+    if not must.size:
+        return vals.min(), vals.max()
+    width = np.asarray(curves[-1])[mask] - np.asarray(curves[0])[mask] if len(curves) >= 2 else np.zeros(1)
+    half = 0.5 * np.median(width[np.isfinite(width)]) if np.isfinite(width).any() else 0.0
+    pad = 2.0 * half + 0.05 * (must.max() - must.min()) + 1e-12
+    return must.min() - pad, must.max() + pad
 
 
 def _focus_ylim(ax, mask, curves, log: bool, keep=()):
