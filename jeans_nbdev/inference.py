@@ -189,7 +189,7 @@ def _ylim(mask, curves, keep, log: bool):
         return allv.min() / 2, allv.max() * 2
     if not must.size:
         return vals.min(), vals.max()
-    width = np.asarray(curves[-1])[mask] - np.asarray(curves[0])[mask] if len(curves) >= 2 else np.zeros(1)
+    width = np.asarray(curves[1])[mask] - np.asarray(curves[0])[mask]     # curves = (lower, upper) of the band
     half = 0.5 * np.median(width[np.isfinite(width)]) if np.isfinite(width).any() else 0.0
     pad = 2.0 * half + 0.05 * (must.max() - must.min()) + 1e-12
     return must.min() - pad, must.max() + pad

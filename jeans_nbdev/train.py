@@ -485,7 +485,7 @@ class JeansLoss(eqx.Module):
     table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
-    lo_frac: float = eqx.field(static=True)   # the grid starts at lo_frac * median(R)
+    r_med: Array                 # median projected radius [kpc]: the scale of the ln(1 + r/R) variable
     stage: str = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     n_table: int = eqx.field(static=True)
@@ -497,13 +497,17 @@ class JeansLoss(eqx.Module):
         return _jeans_loss(self, model, batch, key)
 
 # %% ../nbs/04_train.ipynb #c4bbeb28
-def _los_nll(loss, model, batch, table, full):
+def _los_star_ll(model, batch, table):
+    "Per-star ln p(R, v_z) of the stars in `batch` (keys R, vz, verr) under `model` with density table (ln r, ln n)."
     ln_r, ln_n = table
-    if not full:
-        return -jnp.mean(_L.los_log_lik(batch["R"], ln_r, ln_n))
     s2tab = model.sigma.log_sigma_r2(jnp.exp(ln_r))
-    return -jnp.mean(_L.los_log_lik(batch["R"], ln_r, ln_n, batch["vz"], batch["verr"], ln_sigma_r2_tab=s2tab,
-                                    beta=model.beta, v_sys=model.v_sys, shape=model.shape))
+    return _L.los_log_lik(batch["R"], ln_r, ln_n, batch["vz"], batch["verr"], ln_sigma_r2_tab=s2tab,
+                          beta=model.beta, v_sys=model.v_sys, shape=model.shape)
+
+def _los_nll(loss, model, batch, table, full):
+    if not full:
+        return -jnp.mean(_L.los_log_lik(batch["R"], *table))
+    return -jnp.mean(_los_star_ll(model, batch, table))
 
 def _kernel_nll(loss, model, batch, key, full):
     kx, kk = jax.random.split(key)
@@ -525,9 +529,8 @@ def _sigma_grid(loss):
     if loss.smooth_sigma_in == "ln r":
         s = jnp.linspace(loss.lo, loss.hi, loss.n_grid)
         return jnp.exp(s), s[1] - s[0]
-    r0 = jnp.exp(loss.lo) / loss.lo_frac                      # R_med: the grid starts at lo_frac * R_med
-    u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / r0), jnp.log1p(jnp.exp(loss.hi) / r0), loss.n_grid)
-    return r0 * jnp.expm1(u), u[1] - u[0]
+    u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / loss.r_med), jnp.log1p(jnp.exp(loss.hi) / loss.r_med), loss.n_grid)
+    return loss.r_med * jnp.expm1(u), u[1] - u[0]
 
 def _jeans_loss(loss, model, batch, key):
     full = loss.stage != "positions"
@@ -564,7 +567,7 @@ def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3,
     Rmed = float(np.median(np.asarray(R)))
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), table,
-                     a(h), a(h_v), float(grid[0]), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in)
+                     a(h), a(h_v), a(Rmed), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in)
 
 # %% ../nbs/04_train.ipynb #ee35ed9a
 @dataclass
@@ -681,10 +684,8 @@ class HeldOutComparison:
 
 def heldout_loglik(model: JeansModel, catalog, idx, n_table: int = 128) -> np.ndarray:
     "Exact per-star ln p(R, v_z) (position and velocity, with errors) of the stars `idx` of `catalog` under `model`."
-    d = {k: v[np.asarray(idx)] for k, v in catalog_data(catalog, jnp.float64).items()}
-    ln_r, ln_n = model.flow.radial_table(n_table)
-    return np.asarray(_L.los_log_lik(d["R"], ln_r, ln_n, d["vz"], d["verr"], beta=model.beta, v_sys=model.v_sys,
-                                     ln_sigma_r2_tab=model.sigma.log_sigma_r2(jnp.exp(ln_r)), shape=model.shape))
+    batch = {k: v[np.asarray(idx)] for k, v in catalog_data(catalog, jnp.float64).items()}
+    return np.asarray(_los_star_ll(model, batch, model.flow.radial_table(n_table)))
 
 # %% ../nbs/04_train.ipynb #da8778ba
 def compare_heldout(catalog, beta, options: list[dict], *, key, val_fraction: float = 0.2, **fit_kwargs) -> HeldOutComparison:

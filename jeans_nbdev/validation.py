@@ -10,6 +10,7 @@ import jax
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp
 from . import background as bg, data, inference, train
+from .velocity import sigma_z2
 
 # %% auto #0
 __all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion',
@@ -50,7 +51,7 @@ def realized_ratio(catalog, truth, r, *, width: float = 0.35, z=None):
     if z.shape != x.shape:
         raise ValueError(f"z must have one value per star ({x.size}), got shape {z.shape}")
     ri = np.sqrt(x**2 + y**2 + z**2)
-    s2z = np.asarray(truth.sigma_r2(jnp.asarray(ri)) * (1.0 - truth.beta(jnp.asarray(ri)) * (x**2 + y**2) / ri**2))
+    s2z = np.asarray(sigma_z2(jnp.stack([x, y, z], -1), truth.sigma_r2, truth.beta))
     e2 = 0.0 if catalog.verr is None else np.asarray(catalog.verr) ** 2
     q = ((catalog.vz - np.mean(catalog.vz)) ** 2 - e2) / s2z
     w = np.exp(-0.5 * ((np.log(ri)[None, :] - np.log(np.atleast_1d(r))[:, None]) / width) ** 2)
@@ -157,10 +158,9 @@ def _gaussian_velocities(cat, truth, verr: float, seed: int):
     """The same mock stars with v_z redrawn from N(0, sigma_z^2) of the truth at each star's 3D position, plus errors
     (no 6D truth attached: the mock's own velocities no longer describe these stars)."""
     x, y, z = cat.x, cat.y, cat.truth.z
-    r = np.sqrt(x**2 + y**2 + z**2)
-    s2z = np.asarray(truth.sigma_r2(jnp.asarray(r)) * (1.0 - truth.beta(jnp.asarray(r)) * (x**2 + y**2) / r**2))
+    s2z = np.asarray(sigma_z2(jnp.stack([x, y, z], -1), truth.sigma_r2, truth.beta))
     rng = np.random.default_rng(seed)
-    vz = np.sqrt(s2z) * rng.normal(size=r.size) + verr * rng.normal(size=r.size)
+    vz = np.sqrt(s2z) * rng.normal(size=x.size) + verr * rng.normal(size=x.size)
     return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)")
 
 
