@@ -120,7 +120,7 @@ SIGMA_PRIORS = {"powerlaw": "ln r", "regular": "ln(1+r/R)"}   # --sigma-prior ->
 
 
 def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture",
-                sigma_prior: str = "powerlaw") -> dict:
+                sigma_prior: str = "powerlaw", mass_prior: float = 10.0) -> dict:
     "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
     import hashlib, jax
     h = hashlib.sha1()
@@ -128,7 +128,7 @@ def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: s
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
                 ensemble=int(ensemble), steps=int(steps), seed=int(seed), velocity=str(velocity),
-                sigma_prior=str(sigma_prior))
+                sigma_prior=str(sigma_prior), mass_prior=float(mass_prior))
 
 
 def _resume_note(ckpt: Path, record: dict) -> str | None:
@@ -153,7 +153,7 @@ def _resume_note(ckpt: Path, record: dict) -> str | None:
 
 def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 600, seed: int = 0,
             truth=None, inputs: dict | None = None, quiet: bool = False, velocity: str = "mixture",
-            sigma_prior: str = "powerlaw") -> dict:
+            sigma_prior: str = "powerlaw", mass_prior: float = 10.0) -> dict:
     "Fit `catalog` (ensemble of `ensemble` members), write profiles.csv, summary.json and figures to `out`."
     import jax
     from jeans_nbdev import train, inference
@@ -162,7 +162,9 @@ def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 6
         raise CLIError(f"--out {out}: exists and is not a folder")
     if sigma_prior not in SIGMA_PRIORS:
         raise CLIError(f"--sigma-prior {sigma_prior}: choose from {', '.join(SIGMA_PRIORS)}")
-    record = _run_record(catalog, beta, ensemble, steps, seed, velocity, sigma_prior)
+    if not (np.isfinite(mass_prior) and mass_prior >= 0):
+        raise CLIError(f"--mass-prior {mass_prior}: must be a finite weight >= 0 (0 switches it off)")
+    record = _run_record(catalog, beta, ensemble, steps, seed, velocity, sigma_prior, mass_prior)
     note = _resume_note(ckpt, record)
     if note:
         print(note, flush=True)
@@ -171,13 +173,13 @@ def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 6
     t0 = time.perf_counter()
     ens = train.fit_ensemble(catalog, beta, key=jax.random.key(seed), n_members=ensemble, bootstrap=ensemble > 1,
                              steps=steps, checkpoint_dir=str(ckpt), quiet=quiet, velocity=velocity,
-                             smooth_sigma_in=SIGMA_PRIORS[sigma_prior])
+                             smooth_sigma_in=SIGMA_PRIORS[sigma_prior], mass_prior=mass_prior)
     models = [inference.for_inference(m) for m in ens.models]
     bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
     write_profiles_csv(bands, out / "profiles.csv")
     summary = dict(inputs=inputs or {}, n_stars=int(catalog.n),
                    settings=dict(ensemble=ensemble, steps=steps, seed=seed, bootstrap=ensemble > 1, velocity=velocity,
-                                 sigma_prior=sigma_prior),
+                                 sigma_prior=sigma_prior, mass_prior=mass_prior),
                    versions=_versions(), constrained_range_kpc=list(bands.r_range),
                    **_mass_at_half_light(models, beta),
                    wolf=dict((k, float(v)) for k, v in bg.wolf_mass(catalog.R, catalog.vz, catalog.verr).items()))
@@ -192,7 +194,7 @@ def _cmd_fit(a):
     cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
     s = run_fit(cat, beta, a.out, ensemble=a.ensemble, steps=a.steps, seed=a.seed, quiet=a.quiet, velocity=a.velocity,
-                sigma_prior=a.sigma_prior,
+                sigma_prior=a.sigma_prior, mass_prior=a.mass_prior,
                 inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta, verr=a.verr))
     m = s["M_half_Msun"]
     print(f"M(<r_1/2 = {s['r_half_kpc']['p50']:.3g} kpc) = {m['p50']:.3e} (+{m['p84'] - m['p50']:.2e} "
@@ -206,7 +208,7 @@ def _cmd_demo(a):
     cat = data.load_gaia_challenge(data.shipped_path(model, 1000, err=True))
     print(f"demo: {model}, 1000 stars with 2 km/s errors, true OM anisotropy r_a = {float(truth.anisotropy.ra)} kpc")
     s = run_fit(cat, truth.anisotropy, a.out, ensemble=a.ensemble, steps=a.steps, seed=a.seed, truth=truth, velocity=a.velocity,
-                sigma_prior=a.sigma_prior,
+                sigma_prior=a.sigma_prior, mass_prior=a.mass_prior,
                 quiet=a.quiet, inputs=dict(catalog=str(data.shipped_path(model, 1000, err=True)), beta=f"om:{float(truth.anisotropy.ra)}"))
     true_m = float(truth.mass(np.asarray([s["r_half_kpc"]["p50"]]))[0])
     print(f"M(<r_1/2) = {s['M_half_Msun']['p50']:.3e} Msun (truth {true_m:.3e}, Wolf {s['wolf']['mass']:.3e}); "
@@ -254,6 +256,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default="powerlaw",
                        help="smoothness prior of sigma_r^2: curvature in ln r (favours a power-law centre, default) or in "
                             "ln(1 + r/R_med) (favours a regular centre); where the stars cannot tell, fit both")
+        s.add_argument("--mass-prior", type=float, default=10.0, metavar="W",
+                       help="weight of the penalty on a negative enclosed mass or density (default 10; 0 switches it off)")
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
     m.add_argument("name"); m.add_argument("--n", type=int, required=True); m.add_argument("--seed", type=int, default=0)
     m.add_argument("--verr", type=float, default=None); m.add_argument("--out", required=True)

@@ -477,11 +477,13 @@ def _curvature(f, h):
 class JeansLoss(eqx.Module):
     """loss_fn(model, batch, key) for `train`: mean negative log-likelihood of the stars in `batch` (keys R, x, y,
     vz, verr) + curvature penalties. stage: 'positions' (density only), 'velocities' (density frozen as `table`)
-    or 'joint'. kind: 'los' (exact line of sight) or 'kernel' (smeared samples)."""
+    or 'joint'. kind: 'los' (exact line of sight) or 'kernel' (smeared samples). Its terms: nll, smooth_n,
+    smooth_sigma, smooth_shape, mass_prior."""
     lo: Array                    # ln r [ln kpc] where the penalty grid starts
     hi: Array                    # ... and ends
     w_n: Array                   # weight of the ln n curvature
     w_s: Array                   # weight of the ln sigma_r^2 curvature
+    w_m: Array                   # weight of the M >= 0, rho >= 0 penalty (the mass prior, not scaled with N)
     table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
@@ -543,7 +545,27 @@ def _jeans_loss(loss, model, batch, key):
     pen_s = loss.w_s * _curvature(model.sigma.log_sigma_r2(r_s), h_s) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
-    return nll + pen_n + pen_s + pen_k, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s, "smooth_shape": pen_k}
+    pen_m = loss.w_m * _mass_penalty(loss, model, table) if full else 0.0 * nll
+    return nll + pen_n + pen_s + pen_k + pen_m, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
+                                                 "smooth_shape": pen_k, "mass_prior": pen_m}
+
+# %% ../nbs/04_train.ipynb #b088f17f
+def _jeans_factor(ln_r, ln_n, ln_s2, beta):
+    """A = -(dln n/dln r + dln sigma_r^2/dln r + 2 beta) at the points of the uniform grid ln_r [ln kpc] (G M = r sigma_r^2 A),
+    and D = d(r sigma_r^2 A)/dln r / (r sigma_r^2) = 4 pi G r^2 rho / sigma_r^2 between neighbouring points. ln_n, ln_s2:
+    callables of ln r; beta: of r. Central differences of half the spacing; the normalisation of D carries no gradient."""
+    e = 0.5 * (ln_r[1] - ln_r[0])
+    slope = lambda f: (f(ln_r + e) - f(ln_r - e)) / (2 * e)
+    A = -(slope(ln_n) + slope(ln_s2) + 2 * beta(jnp.exp(ln_r)))
+    scale = jnp.exp(ln_r + ln_s2(ln_r))                                      # r sigma_r^2 [kpc (km/s)^2]
+    mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
+    return A, (scale[1:] * A[1:] - scale[:-1] * A[:-1]) / (2 * e) / mid
+
+def _mass_penalty(loss, model, table):
+    "<[-A]_+^2> + <[-D]_+^2> of `_jeans_factor` on the penalty grid: 0 for a fit with M(<r) >= 0 and rho(r) >= 0."
+    A, D = _jeans_factor(jnp.linspace(loss.lo, loss.hi, loss.n_grid), lambda s: _L.interp_linear(s, *table),
+                         lambda s: model.sigma.log_sigma_r2(jnp.exp(s)), model.beta)
+    return jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
 
 # %% ../nbs/04_train.ipynb #e5316d6a
 def catalog_data(catalog, dtype=jnp.float32) -> dict:
@@ -554,19 +576,23 @@ def catalog_data(catalog, dtype=jnp.float32) -> dict:
 
 def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3, smooth_sigma: float = 3e-2,
                     table=None, n_table: int = 128, n_model: int = 2048, h: float = 0.0, h_v: float = 0.0,
-                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", dtype=jnp.float32) -> JeansLoss:
+                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", mass_prior: float = 10.0,
+                    dtype=jnp.float32) -> JeansLoss:
     """JeansLoss for one stage. The penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc], log-spaced
     (uniform in ln(1 + r/median(R)) for sigma_r^2 with smooth_sigma_in='ln(1+r/R)'); `table` = frozen (ln r, ln n)
-    for stage 'velocities'."""
+    for stage 'velocities'. mass_prior: weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
     if smooth_sigma_in not in SMOOTH_VARIABLES:
         raise ValueError(f"smooth_sigma_in must be one of {SMOOTH_VARIABLES}, got {smooth_sigma_in!r}")
     if stage == "velocities" and table is None:
         raise ValueError("stage 'velocities' needs the frozen density `table`")
+    if not (math.isfinite(mass_prior) and mass_prior >= 0):
+        raise ValueError(f"mass_prior must be a finite weight >= 0, got {mass_prior!r}")
     Rmed = float(np.median(np.asarray(R)))
     a = lambda v: jnp.asarray(v, dtype)
-    return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), table,
+    return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), a(mass_prior),
+                     table,
                      a(h), a(h_v), a(Rmed), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in)
 
 # %% ../nbs/04_train.ipynb #ee35ed9a
@@ -603,14 +629,15 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         val_fraction: float = 0.0, eval_every: int = 25, width: int = 32, depth: int = 2, n_steps: int = 8,
         n_table: int = 128, cusp=None, n_model: int = 2048, bootstrap_key=None, checkpoint_dir: str | None = None,
         quiet: bool = False, velocity: str = "mixture", checkpoint_every: int | None = 100,
-        smooth_sigma_in: str = "ln r", dtype=jnp.float32) -> FitResult:
+        smooth_sigma_in: str = "ln r", mass_prior: float = 10.0, dtype=jnp.float32) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint. steps/lr: numbers or (positions, velocities, joint) tuples (a number gives (s, s, s//2) and (lr, lr, lr/5)).
     loss: 'los' (exact line of sight, default) or 'kernel'. positions_only: stop after stage 1. smooth_n/smooth_sigma:
     curvature-penalty weights for 1000 stars, applied as w * 1000 / N (a prior of fixed strength against the
     total log-likelihood of N stars, which the trainer averages per star). smooth_sigma_in: the variable of the sigma_r^2
     (and shape) curvature, 'ln r' or 'ln(1+r/R)' (R = median projected radius; see Objectives). velocity: 'mixture' (variance-preserving
-    scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss').
+    scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss'). mass_prior: weight of the
+    penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages (0: off; see The mass prior).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
@@ -628,7 +655,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         table = _radial_table(model.flow, n_table) if stage == "velocities" else None
         L = make_jeans_loss(stage, catalog.R, kind=loss, smooth_n=smooth_n * w_scale, smooth_sigma=smooth_sigma * w_scale,
                             table=table, n_table=n_table, n_model=n_model, h=h, smooth_sigma_in=smooth_sigma_in,
-                            dtype=dtype)
+                            mass_prior=mass_prior, dtype=dtype)
         cfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=batch_size, val_fraction=val_fraction,
                           eval_every=eval_every, quiet=quiet, desc=stage,
                           checkpoint_every=checkpoint_every)

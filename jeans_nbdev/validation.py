@@ -176,16 +176,18 @@ def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
 
 
 def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, steps: int = 600,
-                        verr: float = 2.0, radii=SCATTER_RADII, gaussian: bool = False, quiet: bool = True) -> dict:
+                        verr: float = 2.0, radii=SCATTER_RADII, gaussian: bool = False, quiet: bool = True,
+                        **fit_kwargs) -> dict:
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
     M/M_true and sigma_r^2/truth at `radii` [r_1/2], beside the stars' realised ratio q (`realized_ratio`) and its
-    standard error. gaussian: the mocks only, with Gaussian v_z (see above)."""
+    standard error. gaussian: the mocks only, with Gaussian v_z (see above). fit_kwargs: further `train.fit` options
+    (e.g. mass_prior=0, the fits before the mass prior)."""
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows = {}
     for label, cat, z in _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
         ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
-                                 steps=steps, quiet=quiet)
+                                 steps=steps, quiet=quiet, **fit_kwargs)
         b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
         rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
                        (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}

@@ -178,7 +178,7 @@ def test_other_run_into_same_folder_refused(work, capsys):
     if not (run / "checkpoints" / "run.json").exists():
         pytest.skip("needs the folder of test_interrupt_and_resume_equals_uninterrupted")
     for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps"),
-                              ("--sigma-prior", "regular", "sigma_prior")):
+                              ("--sigma-prior", "regular", "sigma_prior"), ("--mass-prior", "0", "mass_prior")):
         argv = _fit_args(cat, run)[len(_cli()):]
         if flag in argv:
             argv[argv.index(flag) + 1] = value
@@ -198,6 +198,20 @@ def test_sigma_priors_are_the_trainers():
     from jeans_nbdev.cli import SIGMA_PRIORS
     assert set(SIGMA_PRIORS.values()) == set(train.SMOOTH_VARIABLES)
     assert SIGMA_PRIORS["powerlaw"] == inspect.signature(train.fit).parameters["smooth_sigma_in"].default
+
+
+def test_mass_prior_default_and_bad_weight(tmp_path, capsys):
+    "--mass-prior defaults to the trainer's weight; a negative or NaN weight is refused in one line before any fit."
+    import inspect
+    from jeans_nbdev import train
+    from jeans_nbdev.cli import _parser
+    args = _parser().parse_args(["demo"])
+    assert args.mass_prior == inspect.signature(train.fit).parameters["mass_prior"].default
+    for bad in ("-1", "nan"):
+        assert main(["demo", "--out", str(tmp_path / "o"), "--mass-prior", bad]) == 2
+        err = capsys.readouterr().err
+        assert len(_lines(err)) == 1 and "--mass-prior" in err, err
+        assert not (tmp_path / "o" / "checkpoints").exists()
 
 
 def _bad_catalog(d: Path, name: str, row: int, value: str) -> Path:
