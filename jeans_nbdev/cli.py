@@ -116,11 +116,15 @@ def _figures(out: Path, bands, ens, truth) -> list[str]:
     return ["profiles.png", "losses.png"]
 
 # %% ../nbs/08_cli.ipynb #55d4800a
-SIGMA_PRIORS = {"powerlaw": "ln r", "regular": "ln(1+r/R)"}   # --sigma-prior -> fit(smooth_sigma_in=...), see 04_train
+SIGMA_PRIORS = {   # --sigma-prior -> the fit options of the sigma_r^2 smoothness prior, see 04_train
+    "logparabola": dict(smooth_sigma_in="ln r", smooth_sigma_order=3),     # a log-slope changing linearly in ln r is free
+    "powerlaw": dict(smooth_sigma_in="ln r", smooth_sigma_order=2),        # a power law is free
+    "regular": dict(smooth_sigma_in="ln(1+r/R)", smooth_sigma_order=2),    # linear in ln(1 + r/R): a regular centre is free
+}
 
 
 def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture",
-                sigma_prior: str = "powerlaw", mass_prior: float = 10.0) -> dict:
+                sigma_prior: str = "logparabola", mass_prior: float = 10.0) -> dict:
     "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
     import hashlib, jax
     h = hashlib.sha1()
@@ -153,7 +157,7 @@ def _resume_note(ckpt: Path, record: dict) -> str | None:
 
 def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 600, seed: int = 0,
             truth=None, inputs: dict | None = None, quiet: bool = False, velocity: str = "mixture",
-            sigma_prior: str = "powerlaw", mass_prior: float = 10.0) -> dict:
+            sigma_prior: str = "logparabola", mass_prior: float = 10.0) -> dict:
     "Fit `catalog` (ensemble of `ensemble` members), write profiles.csv, summary.json and figures to `out`."
     import jax
     from jeans_nbdev import train, inference
@@ -173,7 +177,7 @@ def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 6
     t0 = time.perf_counter()
     ens = train.fit_ensemble(catalog, beta, key=jax.random.key(seed), n_members=ensemble, bootstrap=ensemble > 1,
                              steps=steps, checkpoint_dir=str(ckpt), quiet=quiet, velocity=velocity,
-                             smooth_sigma_in=SIGMA_PRIORS[sigma_prior], mass_prior=mass_prior)
+                             mass_prior=mass_prior, **SIGMA_PRIORS[sigma_prior])
     models = [inference.for_inference(m) for m in ens.models]
     bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
     write_profiles_csv(bands, out / "profiles.csv")
@@ -253,9 +257,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=0); s.add_argument("--quiet", action="store_true")
         s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
                        help="local velocity distribution: variance-preserving scale mixture (default) or Gaussian")
-        s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default="powerlaw",
-                       help="smoothness prior of sigma_r^2: curvature in ln r (favours a power-law centre, default) or in "
-                            "ln(1 + r/R_med) (favours a regular centre); where the stars cannot tell, fit both")
+        s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default="logparabola",
+                       help="smoothness prior of ln sigma_r^2: change of curvature in ln r (default), curvature in ln r "
+                            "(favours a power-law centre) or curvature in ln(1 + r/R_med) (favours a regular centre)")
         s.add_argument("--mass-prior", type=float, default=10.0, metavar="W",
                        help="weight of the penalty on a negative enclosed mass or density (default 10; 0 switches it off)")
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")

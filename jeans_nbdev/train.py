@@ -474,6 +474,12 @@ def _curvature(f, h):
     "Mean squared second difference of f on a uniform grid of spacing h."
     return jnp.mean(((f[2:] - 2 * f[1:-1] + f[:-2]) / h**2) ** 2)
 
+def _roughness(f, h, order: int):
+    "Mean squared `order`-th difference (2: curvature, 3: change of curvature) of f on a uniform grid of spacing h."
+    if order == 2:
+        return _curvature(f, h)
+    return jnp.mean(((f[3:] - 3 * f[2:-1] + 3 * f[1:-2] - f[:-3]) / h**3) ** 2)
+
 class JeansLoss(eqx.Module):
     """loss_fn(model, batch, key) for `train`: mean negative log-likelihood of the stars in `batch` (keys R, x, y,
     vz, verr) + curvature penalties. stage: 'positions' (density only), 'velocities' (density frozen as `table`)
@@ -494,6 +500,7 @@ class JeansLoss(eqx.Module):
     n_model: int = eqx.field(static=True)
     n_grid: int = eqx.field(static=True)
     smooth_sigma_in: str = eqx.field(static=True, default="ln r")   # or "ln(1+r/R)": see above
+    smooth_sigma_order: int = eqx.field(static=True, default=3)     # derivative of ln sigma_r^2 penalised: 2 or 3
 
     def __call__(self, model, batch, key):
         return _jeans_loss(self, model, batch, key)
@@ -542,7 +549,7 @@ def _jeans_loss(loss, model, batch, key):
     h = grid[1] - grid[0]
     pen_n = loss.w_n * _curvature(_L.interp_linear(grid, *table), h) if loss.stage != "velocities" else 0.0 * nll
     r_s, h_s = _sigma_grid(loss)
-    pen_s = loss.w_s * _curvature(model.sigma.log_sigma_r2(r_s), h_s) if full else 0.0 * nll
+    pen_s = loss.w_s * _roughness(model.sigma.log_sigma_r2(r_s), h_s, loss.smooth_sigma_order) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
     pen_m = loss.w_m * _mass_penalty(loss, model, table) if full else 0.0 * nll
@@ -576,15 +583,17 @@ def catalog_data(catalog, dtype=jnp.float32) -> dict:
 
 def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3, smooth_sigma: float = 3e-2,
                     table=None, n_table: int = 128, n_model: int = 2048, h: float = 0.0, h_v: float = 0.0,
-                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", mass_prior: float = 10.0,
-                    dtype=jnp.float32) -> JeansLoss:
+                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", smooth_sigma_order: int = 3,
+                    mass_prior: float = 10.0, dtype=jnp.float32) -> JeansLoss:
     """JeansLoss for one stage. The penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc], log-spaced
     (uniform in ln(1 + r/median(R)) for sigma_r^2 with smooth_sigma_in='ln(1+r/R)'); `table` = frozen (ln r, ln n)
-    for stage 'velocities'. mass_prior: weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
+    for stage 'velocities'. smooth_sigma_order: 2 (curvature) or 3 (change of curvature) of ln sigma_r^2. mass_prior: weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
     if smooth_sigma_in not in SMOOTH_VARIABLES:
         raise ValueError(f"smooth_sigma_in must be one of {SMOOTH_VARIABLES}, got {smooth_sigma_in!r}")
+    if smooth_sigma_order not in (2, 3):
+        raise ValueError(f"smooth_sigma_order must be 2 (curvature) or 3 (change of curvature), got {smooth_sigma_order!r}")
     if stage == "velocities" and table is None:
         raise ValueError("stage 'velocities' needs the frozen density `table`")
     if not (math.isfinite(mass_prior) and mass_prior >= 0):
@@ -593,7 +602,8 @@ def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3,
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), a(mass_prior),
                      table,
-                     a(h), a(h_v), a(Rmed), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in)
+                     a(h), a(h_v), a(Rmed), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in,
+                     int(smooth_sigma_order))
 
 # %% ../nbs/04_train.ipynb #ee35ed9a
 @dataclass
@@ -629,13 +639,15 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         val_fraction: float = 0.0, eval_every: int = 25, width: int = 32, depth: int = 2, n_steps: int = 8,
         n_table: int = 128, cusp=None, n_model: int = 2048, bootstrap_key=None, checkpoint_dir: str | None = None,
         quiet: bool = False, velocity: str = "mixture", checkpoint_every: int | None = 100,
-        smooth_sigma_in: str = "ln r", mass_prior: float = 10.0, dtype=jnp.float32) -> FitResult:
+        smooth_sigma_in: str = "ln r", smooth_sigma_order: int = 3, mass_prior: float = 10.0,
+        dtype=jnp.float32) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint. steps/lr: numbers or (positions, velocities, joint) tuples (a number gives (s, s, s//2) and (lr, lr, lr/5)).
     loss: 'los' (exact line of sight, default) or 'kernel'. positions_only: stop after stage 1. smooth_n/smooth_sigma:
     curvature-penalty weights for 1000 stars, applied as w * 1000 / N (a prior of fixed strength against the
     total log-likelihood of N stars, which the trainer averages per star). smooth_sigma_in: the variable of the sigma_r^2
-    (and shape) curvature, 'ln r' or 'ln(1+r/R)' (R = median projected radius; see Objectives). velocity: 'mixture' (variance-preserving
+    (and shape) curvature, 'ln r' or 'ln(1+r/R)' (R = median projected radius; see Objectives); smooth_sigma_order: the
+    derivative of ln sigma_r^2 that its prior penalises, 3 (default: a log-slope changing linearly costs nothing) or 2. velocity: 'mixture' (variance-preserving
     scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss'). mass_prior: weight of the
     penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages (0: off; see The mass prior).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
@@ -655,7 +667,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         table = _radial_table(model.flow, n_table) if stage == "velocities" else None
         L = make_jeans_loss(stage, catalog.R, kind=loss, smooth_n=smooth_n * w_scale, smooth_sigma=smooth_sigma * w_scale,
                             table=table, n_table=n_table, n_model=n_model, h=h, smooth_sigma_in=smooth_sigma_in,
-                            mass_prior=mass_prior, dtype=dtype)
+                            smooth_sigma_order=smooth_sigma_order, mass_prior=mass_prior, dtype=dtype)
         cfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=batch_size, val_fraction=val_fraction,
                           eval_every=eval_every, quiet=quiet, desc=stage,
                           checkpoint_every=checkpoint_every)

@@ -192,12 +192,16 @@ def test_other_run_into_same_folder_refused(work, capsys):
 
 
 def test_sigma_priors_are_the_trainers():
-    "Every --sigma-prior choice names one of the trainer's prior variables, and the default is the trainer's default."
+    "Every --sigma-prior choice is a distinct valid trainer setting, and the CLI's default is the trainer's default."
     import inspect
     from jeans_nbdev import train
-    from jeans_nbdev.cli import SIGMA_PRIORS
-    assert set(SIGMA_PRIORS.values()) == set(train.SMOOTH_VARIABLES)
-    assert SIGMA_PRIORS["powerlaw"] == inspect.signature(train.fit).parameters["smooth_sigma_in"].default
+    from jeans_nbdev.cli import SIGMA_PRIORS, _parser
+    for name, kw in SIGMA_PRIORS.items():
+        train.make_jeans_loss("joint", np.ones(10), **kw)       # raises on a variable or order the trainer lacks
+    assert {kw["smooth_sigma_in"] for kw in SIGMA_PRIORS.values()} == set(train.SMOOTH_VARIABLES)
+    assert len({tuple(sorted(kw.items())) for kw in SIGMA_PRIORS.values()}) == len(SIGMA_PRIORS)
+    defaults = {k: inspect.signature(train.fit).parameters[k].default for k in ("smooth_sigma_in", "smooth_sigma_order")}
+    assert SIGMA_PRIORS[_parser().parse_args(["demo"]).sigma_prior] == defaults
 
 
 def test_mass_prior_default_and_bad_weight(tmp_path, capsys):
