@@ -587,7 +587,8 @@ def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3,
                     mass_prior: float = 10.0, dtype=jnp.float32) -> JeansLoss:
     """JeansLoss for one stage. The penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc], log-spaced
     (uniform in ln(1 + r/median(R)) for sigma_r^2 with smooth_sigma_in='ln(1+r/R)'); `table` = frozen (ln r, ln n)
-    for stage 'velocities'. smooth_sigma_order: 2 (curvature) or 3 (change of curvature) of ln sigma_r^2. mass_prior: weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
+    for stage 'velocities'. smooth_sigma_order: 2 (curvature) or 3 (change of curvature) of ln sigma_r^2. mass_prior:
+    weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
     if smooth_sigma_in not in SMOOTH_VARIABLES:
@@ -647,9 +648,10 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
     curvature-penalty weights for 1000 stars, applied as w * 1000 / N (a prior of fixed strength against the
     total log-likelihood of N stars, which the trainer averages per star). smooth_sigma_in: the variable of the sigma_r^2
     (and shape) curvature, 'ln r' or 'ln(1+r/R)' (R = median projected radius; see Objectives); smooth_sigma_order: the
-    derivative of ln sigma_r^2 that its prior penalises, 3 (default: a log-slope changing linearly costs nothing) or 2. velocity: 'mixture' (variance-preserving
-    scale mixture, default) or 'gauss' (the local velocity distribution; 'kernel' needs 'gauss'). mass_prior: weight of the
-    penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages (0: off; see The mass prior).
+    derivative of ln sigma_r^2 that its prior penalises, 3 (default: a log-slope changing linearly costs nothing) or 2.
+    velocity: 'mixture' (variance-preserving scale mixture, default) or 'gauss' (the local velocity distribution;
+    'kernel' needs 'gauss'). mass_prior: weight of the penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages
+    (0: off; see The mass prior).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
