@@ -14,7 +14,8 @@ class CLIError(Exception):
     "An error the command line reports as one line (exit status 2)."
 
 # %% auto #0
-__all__ = ['SIGMA_PRIORS', 'CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'main']
+__all__ = ['SIGMA_PRIORS', 'SIGMA_PRIOR', 'MASS_PRIOR', 'CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit',
+           'main']
 
 # %% ../nbs/08_cli.ipynb #099c41c3
 def _number(spec: str, val: str) -> float:
@@ -121,10 +122,11 @@ SIGMA_PRIORS = {   # --sigma-prior -> the fit options of the sigma_r^2 smoothnes
     "powerlaw": dict(smooth_sigma_in="ln r", smooth_sigma_order=2),        # a power law is free
     "regular": dict(smooth_sigma_in="ln(1+r/R)", smooth_sigma_order=2),    # linear in ln(1 + r/R): a regular centre is free
 }
+SIGMA_PRIOR, MASS_PRIOR = "logparabola", 10.0   # the CLI's defaults: the trainer's (tests/test_cli.py checks they agree)
 
 
 def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture",
-                sigma_prior: str = "logparabola", mass_prior: float = 10.0) -> dict:
+                sigma_prior: str = SIGMA_PRIOR, mass_prior: float = MASS_PRIOR) -> dict:
     "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
     import hashlib, jax
     h = hashlib.sha1()
@@ -157,7 +159,7 @@ def _resume_note(ckpt: Path, record: dict) -> str | None:
 
 def run_fit(catalog, beta, out: str | Path, *, ensemble: int = 4, steps: int = 600, seed: int = 0,
             truth=None, inputs: dict | None = None, quiet: bool = False, velocity: str = "mixture",
-            sigma_prior: str = "logparabola", mass_prior: float = 10.0) -> dict:
+            sigma_prior: str = SIGMA_PRIOR, mass_prior: float = MASS_PRIOR) -> dict:
     "Fit `catalog` (ensemble of `ensemble` members), write profiles.csv, summary.json and figures to `out`."
     import jax
     from jeans_nbdev import train, inference
@@ -257,10 +259,10 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seed", type=int, default=0); s.add_argument("--quiet", action="store_true")
         s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
                        help="local velocity distribution: variance-preserving scale mixture (default) or Gaussian")
-        s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default="logparabola",
+        s.add_argument("--sigma-prior", choices=tuple(SIGMA_PRIORS), default=SIGMA_PRIOR,
                        help="smoothness prior of ln sigma_r^2: change of curvature in ln r (default), curvature in ln r "
                             "(favours a power-law centre) or curvature in ln(1 + r/R_med) (favours a regular centre)")
-        s.add_argument("--mass-prior", type=float, default=10.0, metavar="W",
+        s.add_argument("--mass-prior", type=float, default=MASS_PRIOR, metavar="W",
                        help="weight of the penalty on a negative enclosed mass or density (default 10; 0 switches it off)")
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
     m.add_argument("name"); m.add_argument("--n", type=int, required=True); m.add_argument("--seed", type=int, default=0)

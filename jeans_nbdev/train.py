@@ -552,7 +552,7 @@ def _jeans_loss(loss, model, batch, key):
     pen_s = loss.w_s * _roughness(model.sigma.log_sigma_r2(r_s), h_s, loss.smooth_sigma_order) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
-    pen_m = loss.w_m * _mass_penalty(loss, model, table) if full else 0.0 * nll
+    pen_m = loss.w_m * _mass_penalty(grid, model, table) if full else 0.0 * nll
     return nll + pen_n + pen_s + pen_k + pen_m, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
                                                  "smooth_shape": pen_k, "mass_prior": pen_m}
 
@@ -568,9 +568,9 @@ def _jeans_factor(ln_r, ln_n, ln_s2, beta):
     mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
     return A, (scale[1:] * A[1:] - scale[:-1] * A[:-1]) / (2 * e) / mid
 
-def _mass_penalty(loss, model, table):
-    "<[-A]_+^2> + <[-D]_+^2> of `_jeans_factor` on the penalty grid: 0 for a fit with M(<r) >= 0 and rho(r) >= 0."
-    A, D = _jeans_factor(jnp.linspace(loss.lo, loss.hi, loss.n_grid), lambda s: _L.interp_linear(s, *table),
+def _mass_penalty(ln_r, model, table):
+    "<[-A]_+^2> + <[-D]_+^2> of `_jeans_factor` on the uniform grid ln_r: 0 for a fit with M(<r) >= 0 and rho(r) >= 0."
+    A, D = _jeans_factor(ln_r, lambda s: _L.interp_linear(s, *table),
                          lambda s: model.sigma.log_sigma_r2(jnp.exp(s)), model.beta)
     return jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
 
