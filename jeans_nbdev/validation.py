@@ -14,7 +14,7 @@ from .velocity import sigma_z2
 
 # %% auto #0
 __all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion',
-           'plot_run', 'realization_scatter', 'bench_validation']
+           'plot_run', 'jeans_factor', 'realization_scatter', 'density_slope_scatter', 'bench_validation']
 
 # %% ../nbs/06_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -164,6 +164,20 @@ def _gaussian_velocities(cat, truth, verr: float, seed: int):
     return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)")
 
 
+def jeans_factor(truth, r) -> np.ndarray:
+    """A(r) = -(dln nu/dln r + dln sigma_r^2/dln r + 2 beta) of a truth model at radii r [kpc], so that
+    G M(<r) = r sigma_r^2 A: an error d in either log-slope moves M by -d/A (see The mass error budget)."""
+    r = jnp.asarray(r, float)
+    return -np.asarray(truth.nu_slope(r) + train.log_slope(truth.sigma_r2, r) + 2 * truth.beta(r))
+
+
+def _slope_errors(model, truth, r) -> dict:
+    "Fitted minus true dln nu/dln r and dln sigma_r^2/dln r at radii r [kpc]."
+    r = jnp.asarray(r, float)
+    return dict(d_slope_nu=np.asarray(train.log_slope(model.nu, r) - truth.nu_slope(r)),
+                d_slope_s2=np.asarray(train.log_slope(model.sigma_r2, r) - train.log_slope(truth.sigma_r2, r)))
+
+
 def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
     "[(label, catalog, true depths z)] for realization_scatter"
     from jeans_nbdev.mocks import sample_mock
@@ -180,7 +194,7 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
                         **fit_kwargs) -> dict:
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
     M/M_true and sigma_r^2/truth at `radii` [r_1/2], beside the stars' realised ratio q (`realized_ratio`) and its
-    standard error. gaussian: the mocks only, with Gaussian v_z (see above). fit_kwargs: further `train.fit` options
+    standard error, and the errors of the fit's log-slopes of nu and sigma_r^2 (`mass_budget`). gaussian: the mocks only, with Gaussian v_z (see above). fit_kwargs: further `train.fit` options
     (e.g. mass_prior=0, the fits before the mass prior)."""
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
@@ -192,7 +206,31 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
         rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
                        (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}
         rows[label]["realized"], rows[label]["realized_se"], _ = realized_ratio(cat, truth, r, z=z)
-    return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows)
+        rows[label].update(_slope_errors(ens.models[0], truth, r))
+    return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows, A=jeans_factor(truth, r))
+
+# %% ../nbs/06_validation.ipynb #d26ca701
+def density_slope_scatter(model: str = "PlumCoreOm", ns=(1000, 10000), seeds=(1, 2, 3), *, steps: int = 600,
+                          radii=(0.5, 1.0, 2.0), quiet: bool = True, **fit_kwargs) -> dict:
+    """Positions-only fits (`train.fit(positions_only=True)`, key 7) of independent mocks (`mocks.sample_mock`, one per
+    seed) of `model` with n stars for each n in `ns`: the fitted minus true dln nu/dln r at `radii` [r_1/2], as
+    slope_err[n] of shape (seeds, radii), and the truth's Jeans factor A there (`jeans_factor`). JAX's compilation
+    caches are cleared before each size, which compiles its own fit: a long session of fits otherwise runs into the
+    kernel's limit on memory maps (65530 here; each compiled fit holds about 3000), and LLVM fails to allocate."""
+    from jeans_nbdev.mocks import sample_mock
+    truth = data.truth_by_name(model)
+    r = np.asarray(radii, float) * float(truth.r_half)
+    err = {}
+    for n in ns:
+        jax.clear_caches()
+        rows = []
+        for s in seeds:
+            cat = sample_mock(jax.random.key(s), model, int(n), verr=2.0)
+            f = train.fit(cat, truth.anisotropy, key=jax.random.key(7), steps=steps, positions_only=True, quiet=quiet,
+                          **fit_kwargs)
+            rows.append(_slope_errors(f.model, truth, r)["d_slope_nu"])
+        err[int(n)] = np.array(rows)
+    return dict(model=model, radii=tuple(radii), slope_err=err, A=jeans_factor(truth, r))
 
 # %% ../nbs/06_validation.ipynb #b96192a8
 def bench_validation(full: bool = False, verbose: bool = True, **fit_kwargs) -> dict:

@@ -43,3 +43,30 @@ def test_errors_name_the_problem(core):
         realized_ratio(bare, truth, r)
     with pytest.raises(ValueError, match="one value per star"):
         realized_ratio(bare, truth, r, z=cat.truth.z[:10])
+
+
+class _Shifted:
+    "The truth's nu and sigma_r^2 times r^a and r^b: log-slopes off by exactly a and b."
+    def __init__(self, truth, a, b):
+        self.truth, self.a, self.b = truth, a, b
+
+    def nu(self, r):
+        return self.truth.nu(r) * r**self.a
+
+    def sigma_r2(self, r):
+        return self.truth.sigma_r2(r) * r**self.b
+
+
+@pytest.mark.parametrize("name", ["PlumCoreOm", "PlumCuspOm"])
+def test_jeans_factor_gives_the_mass_and_slope_errors(name):
+    from jeans_nbdev import background as bg
+    from jeans_nbdev.validation import _slope_errors, jeans_factor
+    truth = data.truth_by_name(name)
+    r = RADII * float(truth.r_half)
+    A = jeans_factor(truth, r)
+    assert np.all(A > 0), A                                      # a positive mass at every radius
+    # G M = r sigma_r^2 A: the Jeans equation itself (autodiff slopes of the truth; only rounding error remains)
+    np.testing.assert_allclose(r * np.asarray(truth.sigma_r2(r)) * A / bg.G, np.asarray(truth.mass(r)), rtol=1e-9)
+    d = _slope_errors(_Shifted(truth, 0.1, -0.2), truth, r)     # power-law factors shift log-slopes exactly
+    np.testing.assert_allclose(d["d_slope_nu"], 0.1, atol=1e-9)
+    np.testing.assert_allclose(d["d_slope_s2"], -0.2, atol=1e-9)
