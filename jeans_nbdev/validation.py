@@ -14,7 +14,8 @@ from .velocity import sigma_z2
 
 # %% auto #0
 __all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion',
-           'plot_run', 'jeans_factor', 'realization_scatter', 'density_slope_scatter', 'bench_validation']
+           'plot_run', 'jeans_factor', 'realization_scatter', 'density_slope_scatter', 'sigma_slope_information',
+           'bench_validation']
 
 # %% ../nbs/06_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -231,6 +232,30 @@ def density_slope_scatter(model: str = "PlumCoreOm", ns=(1000, 10000), seeds=(1,
             rows.append(_slope_errors(f.model, truth, r)["d_slope_nu"])
         err[int(n)] = np.array(rows)
     return dict(model=model, radii=tuple(radii), slope_err=err, A=jeans_factor(truth, r))
+
+# %% ../nbs/06_validation.ipynb #b0e6ba71
+def sigma_slope_information(model: str = "PlumCoreOm", r0: float = 0.5, width: float = 0.5, n_mock: int = 100_000,
+                            seed: int = 11) -> dict:
+    """Fisher information of the exact line-of-sight likelihood (Gaussian v_z, 2 km/s errors, true density and beta)
+    for the log-slope of sigma_r^2 at r0 [r_1/2], from a mock of n_mock stars: the bump above of width `width` in ln r.
+    Returns dict(info_per_star, eps_hat (the maximum along the bump, ~0), se_mock, A (the truth's Jeans factor at r0))."""
+    from jeans_nbdev import loss as L
+    from jeans_nbdev.mocks import sample_mock
+    truth = data.truth_by_name(model)
+    rh = float(truth.r_half)
+    g = _gaussian_velocities(sample_mock(jax.random.key(seed), model, n_mock, verr=2.0), truth, 2.0, seed)
+    ln_r = jnp.linspace(np.log(1e-3 * rh), np.log(100 * rh), 256)
+    ln_n = jnp.log(truth.nu(jnp.exp(ln_r)))
+    x = ln_r - np.log(r0 * rh)
+    bump = x * jnp.exp(-x**2 / (2 * width**2))
+    base = jnp.log(truth.sigma_r2(jnp.exp(ln_r)))
+    R, vz, verr = jnp.asarray(g.R), jnp.asarray(g.vz), jnp.asarray(g.verr)
+    lnL = lambda e: jnp.sum(L.los_log_lik(R, ln_r, ln_n, vz, verr, ln_sigma_r2_tab=base + e * bump, beta=truth.beta))
+    d1, d2 = float(jax.grad(lnL)(0.0)), float(jax.grad(jax.grad(lnL))(0.0))
+    if not d2 < 0:
+        raise FloatingPointError(f"the log-likelihood is not curved down at the truth (d2 = {d2})")
+    return dict(model=model, r0=r0, width=width, n_mock=n_mock, info_per_star=-d2 / n_mock, eps_hat=-d1 / d2,
+                se_mock=(-d2) ** -0.5, A=float(jeans_factor(truth, jnp.asarray([r0 * rh]))[0]))
 
 # %% ../nbs/06_validation.ipynb #b96192a8
 def bench_validation(full: bool = False, verbose: bool = True, **fit_kwargs) -> dict:
