@@ -195,8 +195,9 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
                         **fit_kwargs) -> dict:
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
     M/M_true and sigma_r^2/truth at `radii` [r_1/2], beside the stars' realised ratio q (`realized_ratio`) and its
-    standard error, and the errors of the fit's log-slopes of nu and sigma_r^2 (`mass_budget`). gaussian: the mocks only, with Gaussian v_z (see above). fit_kwargs: further `train.fit` options
-    (e.g. mass_prior=0, the fits before the mass prior)."""
+    standard error, and the errors of the fit's log-slopes of nu and sigma_r^2 (The mass error budget). gaussian: the
+    mocks only, with Gaussian v_z (see above). fit_kwargs: further `train.fit` options (e.g. mass_prior=0, the fits
+    before the mass prior)."""
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows = {}
