@@ -634,6 +634,24 @@ def _init_model(key, catalog, beta, dtype, **kw):
     m = JeansModel(key, scale=float(np.median(catalog.R)), v_scale=v_scale, v_sys=float(np.median(vz)), beta=beta, **kw)
     return cast_model(m, dtype)
 
+# %% ../nbs/04_train.ipynb #f8a7f0e7
+def _proc_int(path: str, count_lines: bool = False) -> int | None:
+    "An integer from a /proc file, or its number of lines; None where the file cannot be read."
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f) if count_lines else int(f.read())
+    except (OSError, ValueError):
+        return None
+
+def _release_compiled_if_crowded(fraction: float = 0.5) -> bool:
+    """Clear JAX's compilation caches when this process holds more than `fraction` of the kernel's memory-map limit
+    (see above). Returns whether it cleared them."""
+    n, limit = _proc_int("/proc/self/maps", count_lines=True), _proc_int("/proc/sys/vm/max_map_count")
+    if n is None or limit is None or n <= fraction * limit:
+        return False
+    jax.clear_caches()
+    return True
+
 # %% ../nbs/04_train.ipynb #c1c69c3b
 def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1e-2, loss: str = "los",
         smooth_n: float = 3e-3, smooth_sigma: float = 3e-2, positions_only: bool = False, batch_size: int = 2048,
@@ -656,6 +674,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
     t0 = time.perf_counter()
+    _release_compiled_if_crowded()
     steps, lrs = _stage_steps(steps, lr)
     k_init, k_fit = jax.random.split(_raw_key(key))
     model = _init_model(k_init, catalog, beta, dtype, width=width, depth=depth, n_steps=n_steps, cusp=cusp,

@@ -165,18 +165,26 @@ def _gaussian_velocities(cat, truth, verr: float, seed: int):
     return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)")
 
 
-def jeans_factor(truth, r) -> np.ndarray:
+def _true_slopes(truth, r) -> tuple[np.ndarray, np.ndarray]:
+    "dln nu/dln r and dln sigma_r^2/dln r of a truth model at radii r [kpc] (exact, by autodiff)."
+    r = jnp.asarray(r, float)
+    return np.asarray(truth.nu_slope(r)), np.asarray(train.log_slope(truth.sigma_r2, r))
+
+
+def jeans_factor(truth, r, true_slopes=None) -> np.ndarray:
     """A(r) = -(dln nu/dln r + dln sigma_r^2/dln r + 2 beta) of a truth model at radii r [kpc], so that
-    G M(<r) = r sigma_r^2 A: an error d in either log-slope moves M by -d/A (see The mass error budget)."""
-    r = jnp.asarray(r, float)
-    return -np.asarray(truth.nu_slope(r) + train.log_slope(truth.sigma_r2, r) + 2 * truth.beta(r))
+    G M(<r) = r sigma_r^2 A: an error d in either log-slope moves M by -d/A (see The mass error budget).
+    true_slopes: `_true_slopes(truth, r)` where the caller has them already."""
+    g_nu, g_s2 = _true_slopes(truth, r) if true_slopes is None else true_slopes
+    return -(g_nu + g_s2 + 2 * np.asarray(truth.beta(jnp.asarray(r, float))))
 
 
-def _slope_errors(model, truth, r) -> dict:
-    "Fitted minus true dln nu/dln r and dln sigma_r^2/dln r at radii r [kpc]."
+def _slope_errors(model, truth, r, true_slopes=None) -> dict:
+    "Fitted minus true dln nu/dln r and dln sigma_r^2/dln r at radii r [kpc] (true_slopes: as in `jeans_factor`)."
+    g_nu, g_s2 = _true_slopes(truth, r) if true_slopes is None else true_slopes
     r = jnp.asarray(r, float)
-    return dict(d_slope_nu=np.asarray(train.log_slope(model.nu, r) - truth.nu_slope(r)),
-                d_slope_s2=np.asarray(train.log_slope(model.sigma_r2, r) - train.log_slope(truth.sigma_r2, r)))
+    return dict(d_slope_nu=np.asarray(train.log_slope(model.nu, r)) - g_nu,
+                d_slope_s2=np.asarray(train.log_slope(model.sigma_r2, r)) - g_s2)
 
 
 def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
@@ -200,7 +208,7 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
     before the mass prior)."""
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
-    rows = {}
+    rows, true_slopes = {}, _true_slopes(truth, r)
     for label, cat, z in _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
         ens = train.fit_ensemble(cat, truth.anisotropy, key=jax.random.key(7), n_members=1, bootstrap=False,
                                  steps=steps, quiet=quiet, **fit_kwargs)
@@ -208,31 +216,29 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
         rows[label] = {q: b.median(q) / np.asarray(f(jnp.asarray(r))) for q, f in
                        (("M", truth.mass), ("sigma_r2", truth.sigma_r2))}
         rows[label]["realized"], rows[label]["realized_se"], _ = realized_ratio(cat, truth, r, z=z)
-        rows[label].update(_slope_errors(ens.models[0], truth, r))
-    return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows, A=jeans_factor(truth, r))
+        rows[label].update(_slope_errors(ens.models[0], truth, r, true_slopes))
+    return dict(model=model, n=n, radii=tuple(radii), gaussian=gaussian, rows=rows, A=jeans_factor(truth, r, true_slopes))
 
 # %% ../nbs/06_validation.ipynb #d26ca701
 def density_slope_scatter(model: str = "PlumCoreOm", ns=(1000, 10000), seeds=(1, 2, 3), *, steps: int = 600,
                           radii=(0.5, 1.0, 2.0), quiet: bool = True, **fit_kwargs) -> dict:
     """Positions-only fits (`train.fit(positions_only=True)`, key 7) of independent mocks (`mocks.sample_mock`, one per
     seed) of `model` with n stars for each n in `ns`: the fitted minus true dln nu/dln r at `radii` [r_1/2], as
-    slope_err[n] of shape (seeds, radii), and the truth's Jeans factor A there (`jeans_factor`). JAX's compilation
-    caches are cleared before each size, which compiles its own fit: a long session of fits otherwise runs into the
-    kernel's limit on memory maps (65530 here; each compiled fit holds about 3000), and LLVM fails to allocate."""
+    slope_err[n] of shape (seeds, radii), and the truth's Jeans factor A there (`jeans_factor`). Each size compiles
+    its own fit; `train.fit` keeps the process under the kernel's memory-map limit (04_train)."""
     from jeans_nbdev.mocks import sample_mock
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
-    err = {}
+    err, true_slopes = {}, _true_slopes(truth, r)
     for n in ns:
-        jax.clear_caches()
         rows = []
         for s in seeds:
             cat = sample_mock(jax.random.key(s), model, int(n), verr=2.0)
             f = train.fit(cat, truth.anisotropy, key=jax.random.key(7), steps=steps, positions_only=True, quiet=quiet,
                           **fit_kwargs)
-            rows.append(_slope_errors(f.model, truth, r)["d_slope_nu"])
+            rows.append(_slope_errors(f.model, truth, r, true_slopes)["d_slope_nu"])
         err[int(n)] = np.array(rows)
-    return dict(model=model, radii=tuple(radii), slope_err=err, A=jeans_factor(truth, r))
+    return dict(model=model, radii=tuple(radii), slope_err=err, A=jeans_factor(truth, r, true_slopes))
 
 # %% ../nbs/06_validation.ipynb #b0e6ba71
 def sigma_slope_information(model: str = "PlumCoreOm", r0: float = 0.5, width: float = 0.5, n_mock: int = 100_000,

@@ -94,3 +94,16 @@ def test_fit_checkpoint_resume(tmp_path):
     b = fit(cat, OsipkovMerritt(0.1), **kw)
     assert _same(eqx.filter(a.model, eqx.is_array), eqx.filter(b.model, eqx.is_array))
     assert float(a.model.beta.ra) == 0.1 and all(r.steps_done == s for r, s in zip(a.stages.values(), (3, 3, 2)))
+
+
+def test_compile_caches_cleared_near_the_memory_map_limit(monkeypatch):
+    # fit calls the guard first; above the threshold it empties JAX's caches (a jitted function recompiles), below not
+    import jeans_nbdev.train as T
+    f = jax.jit(lambda x: x + 1.0)
+    f(1.0)
+    assert not T._release_compiled_if_crowded(1.0) and f._cache_size() == 1
+    assert T._release_compiled_if_crowded(0.0) and f._cache_size() == 0
+    # without /proc (macOS, Windows) it does nothing
+    monkeypatch.setattr(T, "_proc_int", lambda *a, **k: None)
+    f(1.0)
+    assert not T._release_compiled_if_crowded(0.0) and f._cache_size() == 1
