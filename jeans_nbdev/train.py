@@ -17,11 +17,11 @@ from jaxtyping import Array, Float, Int, PyTree
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['SMOOTH_VARIABLES', 'STAGES', 'TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap',
-           'batch_indices', 'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'TrainResult',
-           'train', 'EnsembleResult', 'train_ensemble', 'JeansModel', 'cast_model', 'trainable', 'JeansLoss',
-           'catalog_data', 'make_jeans_loss', 'FitResult', 'fit', 'log_slope', 'EnsembleFit', 'fit_ensemble',
-           'HeldOutComparison', 'heldout_loglik', 'compare_heldout', 'steps_to_converge', 'bench_train']
+__all__ = ['SMOOTH_VARIABLES', 'SIGMA_PRIOR_TO', 'STAGES', 'TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars',
+           'bootstrap', 'batch_indices', 'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint',
+           'TrainResult', 'train', 'EnsembleResult', 'train_ensemble', 'JeansModel', 'cast_model', 'trainable',
+           'JeansLoss', 'catalog_data', 'make_jeans_loss', 'FitResult', 'fit', 'log_slope', 'EnsembleFit',
+           'fit_ensemble', 'HeldOutComparison', 'heldout_loglik', 'compare_heldout', 'steps_to_converge', 'bench_train']
 
 # %% ../nbs/04_train.ipynb #da3d0dc5
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
@@ -494,11 +494,13 @@ class JeansLoss(eqx.Module):
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
     r_med: Array                 # median projected radius [kpc]: the scale of the ln(1 + r/R) variable
+    hi_s: Array                  # ln r [ln kpc] where the sigma_r^2, shape and mass priors' grid ends (~ the same spacing)
     stage: str = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     n_table: int = eqx.field(static=True)
     n_model: int = eqx.field(static=True)
     n_grid: int = eqx.field(static=True)
+    n_grid_s: int = eqx.field(static=True)   # points of that grid
     smooth_sigma_in: str = eqx.field(static=True, default="ln r")   # or "ln(1+r/R)": see above
     smooth_sigma_order: int = eqx.field(static=True, default=3)     # derivative of ln sigma_r^2 penalised: 2 or 3
 
@@ -532,13 +534,14 @@ def _kernel_nll(loss, model, batch, key, full):
 
 # %% ../nbs/04_train.ipynb #c11be02a
 SMOOTH_VARIABLES = ("ln r", "ln(1+r/R)")
+SIGMA_PRIOR_TO = 10.0   # where the sigma_r^2 and mass priors end [median projected radii]: see The reach of the priors
 
 def _sigma_grid(loss):
     "(radii [kpc], spacing) of the grid for the sigma_r^2 and shape curvature: uniform in ln r or in ln(1 + r/R_med)"
     if loss.smooth_sigma_in == "ln r":
-        s = jnp.linspace(loss.lo, loss.hi, loss.n_grid)
+        s = jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s)
         return jnp.exp(s), s[1] - s[0]
-    u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / loss.r_med), jnp.log1p(jnp.exp(loss.hi) / loss.r_med), loss.n_grid)
+    u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / loss.r_med), jnp.log1p(jnp.exp(loss.hi_s) / loss.r_med), loss.n_grid_s)
     return loss.r_med * jnp.expm1(u), u[1] - u[0]
 
 def _jeans_loss(loss, model, batch, key):
@@ -552,7 +555,7 @@ def _jeans_loss(loss, model, batch, key):
     pen_s = loss.w_s * _roughness(model.sigma.log_sigma_r2(r_s), h_s, loss.smooth_sigma_order) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
-    pen_m = loss.w_m * _mass_penalty(grid, model, table) if full else 0.0 * nll
+    pen_m = loss.w_m * _mass_penalty(jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), model, table) if full else 0.0 * nll
     return nll + pen_n + pen_s + pen_k + pen_m, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
                                                  "smooth_shape": pen_k, "mass_prior": pen_m}
 
@@ -583,9 +586,10 @@ def catalog_data(catalog, dtype=jnp.float32) -> dict:
 
 def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3, smooth_sigma: float = 3e-2,
                     table=None, n_table: int = 128, n_model: int = 2048, h: float = 0.0, h_v: float = 0.0,
-                    grid=(0.1, 5.0, 40), smooth_sigma_in: str = "ln r", smooth_sigma_order: int = 3,
-                    mass_prior: float = 10.0, dtype=jnp.float32) -> JeansLoss:
-    """JeansLoss for one stage. The penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc], log-spaced
+                    grid=(0.1, 5.0, 40), sigma_prior_to: float = SIGMA_PRIOR_TO, smooth_sigma_in: str = "ln r",
+                    smooth_sigma_order: int = 3, mass_prior: float = 10.0, dtype=jnp.float32) -> JeansLoss:
+    """JeansLoss for one stage. The density's penalty grid is `grid[2]` radii over [grid[0], grid[1]] x median(R) [kpc],
+    log-spaced; the sigma_r^2, shape and mass priors use the same start and spacing out to sigma_prior_to x median(R)
     (uniform in ln(1 + r/median(R)) for sigma_r^2 with smooth_sigma_in='ln(1+r/R)'); `table` = frozen (ln r, ln n)
     for stage 'velocities'. smooth_sigma_order: 2 (curvature) or 3 (change of curvature) of ln sigma_r^2. mass_prior:
     weight of the M >= 0, rho >= 0 penalty (0 switches it off)."""
@@ -599,12 +603,15 @@ def make_jeans_loss(stage: str, R, *, kind: str = "los", smooth_n: float = 3e-3,
         raise ValueError("stage 'velocities' needs the frozen density `table`")
     if not (math.isfinite(mass_prior) and mass_prior >= 0):
         raise ValueError(f"mass_prior must be a finite weight >= 0, got {mass_prior!r}")
+    if not (math.isfinite(sigma_prior_to) and sigma_prior_to > grid[0]):
+        raise ValueError(f"sigma_prior_to must be a finite multiple of median(R) above grid[0] = {grid[0]}, got {sigma_prior_to!r}")
+    n_s = int(round(math.log(sigma_prior_to / grid[0]) / math.log(grid[1] / grid[0]) * (grid[2] - 1))) + 1  # ~ its spacing
     Rmed = float(np.median(np.asarray(R)))
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(grid[0] * Rmed)), a(math.log(grid[1] * Rmed)), a(smooth_n), a(smooth_sigma), a(mass_prior),
                      table,
-                     a(h), a(h_v), a(Rmed), stage, kind, int(n_table), int(n_model), int(grid[2]), smooth_sigma_in,
-                     int(smooth_sigma_order))
+                     a(h), a(h_v), a(Rmed), a(math.log(sigma_prior_to * Rmed)), stage, kind, int(n_table),
+                     int(n_model), int(grid[2]), n_s, smooth_sigma_in, int(smooth_sigma_order))
 
 # %% ../nbs/04_train.ipynb #ee35ed9a
 @dataclass
@@ -659,7 +666,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         n_table: int = 128, cusp=None, n_model: int = 2048, bootstrap_key=None, checkpoint_dir: str | None = None,
         quiet: bool = False, velocity: str = "mixture", checkpoint_every: int | None = 100,
         smooth_sigma_in: str = "ln r", smooth_sigma_order: int = 3, mass_prior: float = 10.0,
-        dtype=jnp.float32) -> FitResult:
+        sigma_prior_to: float = SIGMA_PRIOR_TO, dtype=jnp.float32) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint. steps/lr: numbers or (positions, velocities, joint) tuples (a number gives (s, s, s//2) and (lr, lr, lr/5)).
     loss: 'los' (exact line of sight, default) or 'kernel'. positions_only: stop after stage 1. smooth_n/smooth_sigma:
@@ -669,7 +676,8 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
     derivative of ln sigma_r^2 that its prior penalises, 3 (default: a log-slope changing linearly costs nothing) or 2.
     velocity: 'mixture' (variance-preserving scale mixture, default) or 'gauss' (the local velocity distribution;
     'kernel' needs 'gauss'). mass_prior: weight of the penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages
-    (0: off; see The mass prior).
+    (0: off; see The mass prior). sigma_prior_to: where the sigma_r^2 and mass priors end, in median projected radii
+    (see The reach of the priors; 5.0 gives the fits before 2026-11-30 bit for bit).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
@@ -688,7 +696,8 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
         table = _radial_table(model.flow, n_table) if stage == "velocities" else None
         L = make_jeans_loss(stage, catalog.R, kind=loss, smooth_n=smooth_n * w_scale, smooth_sigma=smooth_sigma * w_scale,
                             table=table, n_table=n_table, n_model=n_model, h=h, smooth_sigma_in=smooth_sigma_in,
-                            smooth_sigma_order=smooth_sigma_order, mass_prior=mass_prior, dtype=dtype)
+                            smooth_sigma_order=smooth_sigma_order, mass_prior=mass_prior,
+                            sigma_prior_to=sigma_prior_to, dtype=dtype)
         cfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=batch_size, val_fraction=val_fraction,
                           eval_every=eval_every, quiet=quiet, desc=stage,
                           checkpoint_every=checkpoint_every)

@@ -13,15 +13,24 @@ from . import background as bg, data, inference, train
 from .velocity import sigma_z2
 
 # %% auto #0
-__all__ = ['BUDGETS', 'TARGETS', 'SCATTER_RADII', 'validate', 'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion',
-           'plot_run', 'jeans_factor', 'realization_scatter', 'density_slope_scatter', 'sigma_slope_information',
-           'bench_validation']
+__all__ = ['BUDGETS', 'SMALL_CATALOG_MEMBERS', 'TARGETS', 'SCATTER_RADII', 'run_budget', 'validate', 'realized_ratio', 'metrics',
+           'check_targets', 'binned_dispersion', 'plot_run', 'median_noise', 'jeans_factor', 'realization_scatter',
+           'density_slope_scatter', 'sigma_slope_information', 'bench_validation']
 
 # %% ../nbs/06_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
     "ci": dict(ensemble=2, steps=150),
     "full": dict(ensemble=5, steps=600),
 }
+SMALL_CATALOG_MEMBERS = 20   # full budget, catalogs under 5000 stars: see How noisy is the members' median
+
+
+def run_budget(full: bool, n: int) -> dict:
+    "validate()'s ensemble and steps for an n-star catalog: BUDGETS, with SMALL_CATALOG_MEMBERS at the full budget below 5000 stars."
+    b = dict(BUDGETS["full" if full else "ci"])
+    if full and n < 5000:
+        b["ensemble"] = SMALL_CATALOG_MEMBERS
+    return b
 
 
 def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta=None, ensemble: int = 2,
@@ -151,6 +160,16 @@ def plot_run(run: dict, title: str | None = None):
     fig.suptitle(title or f"{run['model']}, {run['n']} stars"); fig.tight_layout()
     return fig
 
+# %% ../nbs/06_validation.ipynb #bb0da23e
+def median_noise(y, k: int, n_draws: int = 2000, seed: int = 0) -> np.ndarray:
+    """Medians of `n_draws` random k-member subsets (without replacement) of the members y (K, ...): how much the
+    median of a k-member ensemble moves by chance. Returns shape (n_draws, ...)."""
+    y = np.asarray(y)
+    if not 1 <= k <= len(y):
+        raise ValueError(f"k must be between 1 and the {len(y)} members, got {k}")
+    rng = np.random.default_rng(seed)
+    return np.stack([np.median(y[rng.choice(len(y), k, replace=False)], axis=0) for _ in range(n_draws)])
+
 # %% ../nbs/06_validation.ipynb #0d8f0c96
 SCATTER_RADII = (0.25, 0.5, 1.0, 2.0)   # in units of r_1/2
 
@@ -268,11 +287,11 @@ def sigma_slope_information(model: str = "PlumCoreOm", r0: float = 0.5, width: f
 def bench_validation(full: bool = False, verbose: bool = True, **fit_kwargs) -> dict:
     """Validation metrics table for the shipped mocks (CI budget: PlumCuspOm 1000 only; full: all four catalogs).
     fit_kwargs: further `train.fit` options, e.g. smooth_sigma_in="ln(1+r/R)" (the table of 04_train)."""
-    budget = BUDGETS["full" if full else "ci"]
     cases = [("PlumCuspOm", 1000), ("PlumCoreOm", 1000), ("PlumCuspOm", 10000), ("PlumCoreOm", 10000)] if full \
         else [("PlumCuspOm", 1000)]
     out = {}
     for name, n in cases:
+        budget = run_budget(full, n)
         m = metrics(validate(name, n, **budget, **fit_kwargs))
         out[f"{name}_{n}"] = m
         if verbose:

@@ -70,3 +70,14 @@ def test_jeans_factor_gives_the_mass_and_slope_errors(name):
     d = _slope_errors(_Shifted(truth, 0.1, -0.2), truth, r)     # power-law factors shift log-slopes exactly
     np.testing.assert_allclose(d["d_slope_nu"], 0.1, atol=1e-9)
     np.testing.assert_allclose(d["d_slope_s2"], -0.2, atol=1e-9)
+
+
+def test_median_noise_matches_the_closed_form_and_budget_sizes():
+    # the median of k standard normal draws has sd ~ 1.2533 / sqrt(k) (finite-population corrected); 8%: see 06
+    from jeans_nbdev.validation import median_noise, run_budget, SMALL_CATALOG_MEMBERS, BUDGETS
+    y = np.random.default_rng(1).normal(size=(2000, 3))
+    np.testing.assert_allclose(median_noise(y, 25).std(axis=0), 1.2533 / 5 * np.sqrt(1 - 25 / 2000), rtol=0.08)
+    with pytest.raises(ValueError, match="members"):
+        median_noise(y, 2001)
+    assert run_budget(True, 1000)["ensemble"] == SMALL_CATALOG_MEMBERS
+    assert run_budget(True, 10000) == BUDGETS["full"] and run_budget(False, 1000) == BUDGETS["ci"]
