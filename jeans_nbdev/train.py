@@ -677,7 +677,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
     velocity: 'mixture' (variance-preserving scale mixture, default) or 'gauss' (the local velocity distribution;
     'kernel' needs 'gauss'). mass_prior: weight of the penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages
     (0: off; see The mass prior). sigma_prior_to: where the sigma_r^2 and mass priors end, in median projected radii
-    (see The reach of the priors; 5.0, the density's grid, gives the fits made before this option bit for bit).
+    (see The reach of the priors; 5.0 gives the fits before 2026-11-30 bit for bit).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
