@@ -127,16 +127,14 @@ SIGMA_PRIOR, MASS_PRIOR = "logparabola", 10.0   # the CLI's defaults: the traine
 
 def _run_record(catalog, beta, ensemble: int, steps: int, seed: int, velocity: str = "mixture",
                 sigma_prior: str = SIGMA_PRIOR, mass_prior: float = MASS_PRIOR) -> dict:
-    """What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings,
-    and the reach of the trainer's priors (a package default that changed on 2026-11-30)."""
+    "What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), settings."
     import hashlib, jax
-    from jeans_nbdev.train import SIGMA_PRIOR_TO
     h = hashlib.sha1()
     for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
                 ensemble=int(ensemble), steps=int(steps), seed=int(seed), velocity=str(velocity),
-                sigma_prior=str(sigma_prior), mass_prior=float(mass_prior), sigma_prior_to=float(SIGMA_PRIOR_TO))
+                sigma_prior=str(sigma_prior), mass_prior=float(mass_prior))
 
 
 def _resume_note(ckpt: Path, record: dict) -> str | None:

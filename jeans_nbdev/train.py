@@ -534,7 +534,7 @@ def _kernel_nll(loss, model, batch, key, full):
 
 # %% ../nbs/04_train.ipynb #c11be02a
 SMOOTH_VARIABLES = ("ln r", "ln(1+r/R)")
-SIGMA_PRIOR_TO = 10.0   # where the sigma_r^2 and mass priors end [median projected radii]: see The reach of the priors
+SIGMA_PRIOR_TO = 5.0    # where the sigma_r^2 and mass priors end [median projected radii]: see The reach of the priors
 
 def _sigma_grid(loss):
     "(radii [kpc], spacing) of the grid for the sigma_r^2 and shape curvature: uniform in ln r or in ln(1 + r/R_med)"
@@ -677,7 +677,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, steps=600, lr=1
     velocity: 'mixture' (variance-preserving scale mixture, default) or 'gauss' (the local velocity distribution;
     'kernel' needs 'gauss'). mass_prior: weight of the penalty on M(<r) < 0 and rho(r) < 0 in the velocity stages
     (0: off; see The mass prior). sigma_prior_to: where the sigma_r^2 and mass priors end, in median projected radii
-    (see The reach of the priors; 5.0 gives the fits before 2026-11-30 bit for bit).
+    (default 5.0, the density grid's end; see The reach of the priors).
     checkpoint_every: steps between checkpoints within a stage (with checkpoint_dir), so an interrupt loses little."""
     if loss == "kernel" and velocity != "gauss":
         raise ValueError("loss='kernel' supports Gaussian velocities only: pass velocity='gauss'")
