@@ -29,7 +29,7 @@ from jeans_nbdev.data import shipped_path
 # 6 steps per stage, 2 bootstrap members: the first checkpoint comes after seconds. A run's time is mostly JAX
 # tracing and compiling (the three training stages, then the profiles), not steps: the second member costs almost
 # nothing (the file used 190 s of CPU with 1 member and with 2; 5 min wall on the shared, loaded 2-core machine).
-STEPS, ENSEMBLE, SEED = 6, 2, 3
+STEPS, MEMBERS, SEED = 6, 2, 3
 FIT_TIMEOUT_S = 600                      # a hung process fails the test instead of the CI job
 # Resume is exact (the trainer restores parameters, optimiser state, keys and step; the stars are the same), so
 # the outputs must agree to the last printed digit; 1e-12 leaves room only for nothing but formatting.
@@ -68,7 +68,7 @@ def work(tmp_path_factory):
 
 
 def _fit_args(cat: Path, out: Path) -> list[str]:
-    return [*_cli(), "fit", str(cat), "--beta", "om:0.1", "--out", str(out), "--ensemble", str(ENSEMBLE),
+    return [*_cli(), "fit", str(cat), "--beta", "om:0.1", "--out", str(out), "--members", str(MEMBERS),
             "--steps", str(STEPS), "--seed", str(SEED)]
 
 
@@ -148,7 +148,7 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
     _no_traceback(err)
     note = [l for l in _lines(out) if l.startswith("resuming from")]
     assert len(note) == 1 and f"member 0: positions {STEPS}/{STEPS}" in note[0], out
-    assert len(re.findall(r"\d+/\d+", note[0])) < ENSEMBLE * 3, f"nothing left to train after the interrupt: {note[0]}"
+    assert len(re.findall(r"\d+/\d+", note[0])) < MEMBERS * 3, f"nothing left to train after the interrupt: {note[0]}"
     t_res = time.perf_counter() - t0 - t_ref - t_int
 
     # 4. the outputs equal the uninterrupted run's
@@ -166,17 +166,21 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
     for f in sorted((ref / "checkpoints").glob("member_*/*/checkpoint.eqx")):
         g = run / f.relative_to(ref)
         assert g.read_bytes() == f.read_bytes(), f"checkpoint {f.relative_to(ref)} differs after the resume"
-    assert len(list((ref / "checkpoints").glob("member_*/*/checkpoint.eqx"))) == ENSEMBLE * 3
+    assert len(list((ref / "checkpoints").glob("member_*/*/checkpoint.eqx"))) == MEMBERS * 3
     print(f"\ncli resume test: reference {t_ref:.1f} s, interrupted after {t_int:.1f} s, resumed run {t_res:.1f} s")
 
 
 
 def test_other_run_into_same_folder_refused(work, capsys):
     "A fit into a folder that holds another run's checkpoints: one line naming what differs, nothing trained."
+    from jeans_nbdev.cli import _config, _parser, _run_record, parse_beta, read_catalog
     d, cat, _ = work
-    run = d / "run"
-    if not (run / "checkpoints" / "run.json").exists():
-        pytest.skip("needs the folder of test_interrupt_and_resume_equals_uninterrupted")
+    run = d / "other_run"                    # its own folder: the record of _fit_args' run and one checkpoint file
+    a = _parser().parse_args(_fit_args(cat, run)[len(_cli()):])
+    (run / "checkpoints" / "member_0" / "positions").mkdir(parents=True, exist_ok=True)
+    (run / "checkpoints" / "member_0" / "positions" / "checkpoint.eqx").write_bytes(b"")
+    record = _run_record(read_catalog(str(cat)), parse_beta(a.beta), a.members, a.seed, _config(a))
+    (run / "checkpoints" / "run.json").write_text(json.dumps(record))
     for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps"),
                               ("--sigma-prior", "regular", "sigma_prior"), ("--mass-prior", "0", "mass_prior")):
         argv = _fit_args(cat, run)[len(_cli()):]
@@ -191,26 +195,19 @@ def test_other_run_into_same_folder_refused(work, capsys):
         assert {f: f.stat().st_mtime_ns for f in run.rglob("*.eqx")} == before
 
 
-def test_sigma_priors_are_the_trainers():
-    "Every --sigma-prior choice is a distinct valid trainer setting, and the CLI's default is the trainer's default."
-    import inspect
-    from jeans_nbdev import train
-    from jeans_nbdev.cli import SIGMA_PRIORS, _parser
-    for name, kw in SIGMA_PRIORS.items():
-        train.make_jeans_loss("joint", np.ones(10), **kw)       # raises on a variable or order the trainer lacks
-    assert {kw["smooth_sigma_in"] for kw in SIGMA_PRIORS.values()} == set(train.SMOOTH_VARIABLES)
-    assert len({tuple(sorted(kw.items())) for kw in SIGMA_PRIORS.values()}) == len(SIGMA_PRIORS)
-    defaults = {k: inspect.signature(train.fit).parameters[k].default for k in ("smooth_sigma_in", "smooth_sigma_order")}
-    assert SIGMA_PRIORS[_parser().parse_args(["demo"]).sigma_prior] == defaults
+def test_prior_options_are_the_fits():
+    "--sigma-prior offers exactly the fit's priors, and the CLI's defaults are FitConfig's (one vocabulary, one default)."
+    from jeans_nbdev.cli import _config, _parser
+    from jeans_nbdev.jeans import SIGMA_PRIORS, FitConfig
+    p = _parser()
+    choices = next(a.choices for a in p._subparsers._group_actions[0].choices["fit"]._actions if a.dest == "sigma_prior")
+    assert tuple(choices) == tuple(SIGMA_PRIORS)
+    args = p.parse_args(["demo"])
+    assert _config(args).prior == FitConfig().prior and _config(args).model == FitConfig().model
 
 
-def test_mass_prior_default_and_bad_weight(tmp_path, capsys):
-    "--mass-prior defaults to the trainer's weight; a negative or NaN weight is refused in one line before any fit."
-    import inspect
-    from jeans_nbdev import train
-    from jeans_nbdev.cli import _parser
-    args = _parser().parse_args(["demo"])
-    assert args.mass_prior == inspect.signature(train.fit).parameters["mass_prior"].default
+def test_mass_prior_bad_weight(tmp_path, capsys):
+    "A negative or NaN --mass-prior is refused in one line that names the option, before any fit."
     for bad in ("-1", "nan"):
         assert main(["demo", "--out", str(tmp_path / "o"), "--mass-prior", bad]) == 2
         err = capsys.readouterr().err
@@ -238,7 +235,7 @@ def _bad_cases(d: Path, cat: Path):
         (["fit", str(cat), "--beta", "om:-1", "--out", out], "om:-1"),
         (["fit", str(cat), "--beta", "foo", "--out", out], "'foo'"),
         (["fit", str(cat), "--beta", "const:-inf", "--out", out], "not a finite number"),
-        (["fit", str(cat), "--beta", "iso", "--out", out, "--ensemble", "-1"], "--ensemble"),
+        (["fit", str(cat), "--beta", "iso", "--out", out, "--members", "-1"], "--members"),
         (["fit", str(cat), "--beta", "iso", "--out", out, "--verr", "-2"], "--verr"),
         (["fit", str(cat), "--beta", "iso", "--out", str(cat)], "is not a folder"),   # --out is a file
         (["mock", "PlumCuspNope", "--n", "100", "--out", str(d / "m.dat")], "PlumCuspNope"),

@@ -171,7 +171,7 @@ def test_convert_notebook_unit():
     "Quarto conventions of nbdev's processing -> MyST-NB ones, on a hand-made processed notebook."
     nb = {"metadata": {"widgets": {"x": 1}}, "nbformat": 4, "nbformat_minor": 5, "cells": [
         {"cell_type": "raw", "metadata": {}, "source": "---\ntitle: Flow\ndescription: A flow.\noutput-file: flow.html\n---\n"},
-        {"cell_type": "markdown", "metadata": {}, "source": "See [data](01_data.ipynb#sec) and [web](https://x.org/a.ipynb).\n\n::: {.callout-note}\nN\n:::"},
+        {"cell_type": "markdown", "metadata": {}, "source": "See [data](02_data.ipynb#sec) and [web](https://x.org/a.ipynb).\n\n::: {.callout-note}\nN\n:::"},
         {"cell_type": "code", "metadata": {"execution": {"total": 1.5}}, "has_sd": True, "execution_count": 0,
          "source": "#| echo: false\n#| output: asis\nshow_doc(f)",
          "outputs": [{"output_type": "execute_result", "metadata": {}, "execution_count": 0, "data": {
@@ -181,8 +181,8 @@ def test_convert_notebook_unit():
         {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "#| include: false\ny = 2", "outputs": []},
         {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "#| code-fold: true\nz = 3", "outputs": []},
     ]}
-    assert build_docs.page_stem(nb, Path("02_flow.ipynb")) == "flow"
-    out = build_docs.convert_notebook(nb, {"01_data": "data"})
+    assert build_docs.page_stem(nb, Path("04_flow.ipynb")) == "flow"
+    out = build_docs.convert_notebook(nb, {"02_data": "data"})
     srcs = [c["source"] for c in out["cells"]]
     assert "widgets" not in out["metadata"]
     assert srcs[0] == "# Flow\n\n> A flow."

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from types import SimpleNamespace
 from jeans_nbdev import explore as ex
-from jeans_nbdev.train import JeansModel
+from jeans_nbdev.jeans import JeansModel
 from jeans_nbdev.velocity import sample_phase_space, project
 
 

@@ -6,9 +6,10 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jeans_nbdev.numerics import gauss_legendre, interp_linear
 import pytest
 
-from jeans_nbdev.loss import (curvature_penalty_fn, curvature_penalty_table, gauss_legendre_01, interp_linear,
+from jeans_nbdev.loss import (curvature_penalty_fn, curvature_penalty_table,
                               kernel_log_lik, los_log_lik, make_log_lik, make_loss, silverman_bandwidth,
                               tabulate_ln_sigma_r2)
 from jeans_nbdev.velocity import SigmaR2Net, project, sample_phase_space, sigma_z2
@@ -55,6 +56,12 @@ def mock(seed, n, b=B, amp=1.0, verr=None):
     return jnp.asarray(xy), jnp.asarray(vz)
 
 
+
+def _gl01(n):
+    "Gauss-Legendre nodes and weights on [0, 1]."
+    t, w = gauss_legendre(n)
+    return 0.5 * (t + 1.0), 0.5 * w
+
 def test_sigma_r2_net_positive_smooth_and_validates():
     net = SigmaR2Net(jr.PRNGKey(0), scale=0.3, v_scale=10.0)
     r = jnp.geomspace(1e-4, 1e3, 300)
@@ -77,7 +84,7 @@ def test_sampler_los_variance_matches_sigma_z2():
 def test_interp_and_quadrature_exact_cases():
     xp, fp = jnp.array([0.0, 1.0, 3.0]), jnp.array([1.0, 2.0, 0.0])
     np.testing.assert_allclose(np.asarray(interp_linear(jnp.array([-1.0, 4.0]), xp, fp)), [0.0, -1.0], atol=1e-14)
-    t, w = gauss_legendre_01(5)
+    t, w = _gl01(5)
     np.testing.assert_allclose(np.sum(w * t**9), 0.1, rtol=1e-13)  # degree 2n-1 exact
 
 
@@ -87,7 +94,7 @@ def test_los_sigma_matches_plummer_and_normalises():
     sig = jnp.exp(los_log_lik(R, ln_r, ln_n))
     # 1e-3: linear interpolation of a 256-point table dominates (~5e-4); quadrature error ~1e-6 at 48 nodes
     np.testing.assert_allclose(np.asarray(sig), np.asarray(1 / (np.pi * B**2) / (1 + (R / B) ** 2) ** 2), rtol=1e-3)
-    t, w = gauss_legendre_01(400)
+    t, w = _gl01(400)
     lo, hi = np.log(1e-5), np.log(1e3)
     Rq = jnp.exp(jnp.asarray(lo + (hi - lo) * t))
     norm = float(jnp.sum((hi - lo) * w * 2 * np.pi * Rq**2 * jnp.exp(los_log_lik(Rq, ln_r, ln_n))))
@@ -97,7 +104,7 @@ def test_los_sigma_matches_plummer_and_normalises():
 def test_los_sigma_los2_isotropic_plummer():
     ln_r, ln_n = plummer_table(B)
     ls2 = tabulate_ln_sigma_r2(s2_plummer(B), ln_r)
-    t, w = gauss_legendre_01(200)
+    t, w = _gl01(200)
     v, dv = jnp.asarray(-120 + 240 * t), 240 * jnp.asarray(w)
     for R0 in (0.05, 0.3, 1.5):
         R = jnp.full(v.shape, R0)

@@ -79,5 +79,7 @@ def test_median_noise_matches_the_closed_form_and_budget_sizes():
     np.testing.assert_allclose(median_noise(y, 25).std(axis=0), 1.2533 / 5 * np.sqrt(1 - 25 / 2000), rtol=0.08)
     with pytest.raises(ValueError, match="members"):
         median_noise(y, 2001)
-    assert run_budget(True, 1000)["ensemble"] == SMALL_CATALOG_MEMBERS
-    assert run_budget(True, 10000) == BUDGETS["full"] and run_budget(False, 1000) == BUDGETS["ci"]
+    assert run_budget(True, 1000)["members"] == SMALL_CATALOG_MEMBERS
+    full, ci = run_budget(True, 10000), run_budget(False, 1000)
+    assert (full["members"], full["config"].steps) == (BUDGETS["full"]["members"], BUDGETS["full"]["steps"])
+    assert (ci["members"], ci["config"].steps) == (BUDGETS["ci"]["members"], BUDGETS["ci"]["steps"])

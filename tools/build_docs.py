@@ -12,7 +12,7 @@
    nbdev's anchors, so they appear in the page table of contents), `#| echo: false` / `#| output: false` /
    `#| include: false` become MyST-NB tags, keys that break converters (`has_sd`, float
    `metadata.execution`) and widget state (which would pull a widget manager from a CDN) are dropped.
-   Pages are named as nbdev names them (`output-file`, e.g. 03_velocity.ipynb -> velocity.html), and the
+   Pages are named as nbdev names them (`output-file`, e.g. 05_velocity.ipynb -> velocity.html), and the
    navigation follows notebook order (index first).
 3. Sphinx + MyST-NB + sphinx-book-theme (config in docs/conf.py) renders the stored outputs (nothing is
    re-executed) into _site/, with Sphinx's own search and MathJax served from _site/_static/mathjax.

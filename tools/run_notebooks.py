@@ -2,7 +2,7 @@
 
     python tools/run_notebooks.py [--full] [--mpl_format png|retina|svg] [NOTEBOOK ...]
 
-NOTEBOOK: paths or names under nbs/ (`00_background`, `nbs/00_background.ipynb`); default: every notebook nbdev
+NOTEBOOK: paths or names under nbs/ (`01_background`, `nbs/01_background.ipynb`); default: every notebook nbdev
 documents, in file-name order. Each notebook runs in its own Python process (no state shared between notebooks),
 in the notebook's folder, with execnb's CaptureShell (what `nbdev_test` runs notebooks with), cell by cell. Cells
 that `nbdev_test` skips are skipped here too and keep their stored outputs: `#| eval: false` cells and cells that
