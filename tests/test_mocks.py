@@ -1,9 +1,10 @@
-"""Statistical tests of jeans_nbdev.mocks against the Jeans solution (background) and against galpy's DF samplers.
+"""Checks of jeans_nbdev.mocks that nbs/03_mocks.ipynb does not make: the moments and radii of 1,000,000-star mocks of
+four models in 10 bins (the notebook: 200,000 stars of two models in 5 bins), a self-gravitating Osipkov-Merritt Plummer
+sample, raw uint32 keys and key dependence of sample_mock, the negative-DF error, and galpy's DF samplers (galpy is a
+dev requirement).
 
 Seeds are fixed (key 0, numpy seed 0 for galpy) and were not tuned: while developing, seeds 0-5 all passed with margin
 (see the report in nbs/03_mocks.ipynb)."""
-import math
-import time
 
 import jax
 import jax.numpy as jnp
@@ -47,13 +48,10 @@ def test_self_gravitating_plummer():
     np.testing.assert_allclose(mom[:, 3], mom[:, 4], atol=BETA_ATOL)
 
 
-def test_speed_and_determinism():
+def test_determinism():
+    "Same key, same stars; raw uint32 keys work; another key, other stars (timings: `jeans_nbdev bench --only mocks`)."
     m = mock_by_name("PlumCuspOm")
-    t0 = time.perf_counter()
     a = sample_mock(jax.random.key(3), m, 10_000, verr=2.0)
-    dt = time.perf_counter() - t0
-    print(f"10,000 stars including the DF table: {dt:.2f} s")
-    assert dt < 10.0
     b = sample_mock(jax.random.PRNGKey(3), m, 10_000, verr=2.0)     # raw uint32 keys work too
     c = sample_mock(jax.random.key(4), m, 10_000, verr=2.0)
     np.testing.assert_array_equal(a.vz, sample_mock(jax.random.key(3), m, 10_000, verr=2.0).vz)

@@ -1,4 +1,9 @@
-"""Tests of the validation diagnostics that need no fit: the realised dispersion of a mock (`realized_ratio`).
+"""Checks of the validation diagnostics that nbs/10_validation.ipynb does not make, all without a fit: the realised
+dispersion (`realized_ratio`) of Gaussian velocities drawn from the truth and its standard error sqrt(2 / n_eff), the
+error messages for a catalog without 6D truth or a wrong-length z, the slope errors `_slope_errors` reports for known
+power-law shifts (with the Jeans factor's identity G M = r sigma_r^2 A), and `median_noise`'s error and `run_budget`'s
+sizes. The notebook holds the 100,000-star unbiasedness, the closed-form scaling of the ratio, the shipped catalogs'
+ratios and the median noise's closed form.
 
 Seed fixed (key 3), not tuned: velocities are drawn from exactly the truth's sigma_z, so the ratio is 1 in expectation."""
 import jax
@@ -29,13 +34,6 @@ def test_unbiased_for_velocities_drawn_from_the_truth(core):
     np.testing.assert_allclose(se, np.sqrt(2 / n_eff), rtol=0.2)
 
 
-def test_scales_as_the_square_of_the_velocities(core):
-    truth, cat, r = core
-    clean = data.from_arrays(cat.x, cat.y, cat.truth.vz_true, source="clean", truth=cat.truth)
-    slow = data.from_arrays(cat.x, cat.y, 0.8 * cat.truth.vz_true, source="slow", truth=cat.truth)
-    np.testing.assert_allclose(realized_ratio(slow, truth, r)[0], 0.64 * realized_ratio(clean, truth, r)[0], rtol=1e-12)
-
-
 def test_errors_name_the_problem(core):
     truth, cat, r = core
     bare = data.from_arrays(cat.x, cat.y, cat.vz, source="bare.csv")
@@ -60,10 +58,10 @@ class _Shifted:
 @pytest.mark.parametrize("name", ["PlumCoreOm", "PlumCuspOm"])
 def test_jeans_factor_gives_the_mass_and_slope_errors(name):
     from jeans_nbdev import background as bg
-    from jeans_nbdev.validation import _slope_errors, jeans_factor
+    from jeans_nbdev.validation import _slope_errors, true_jeans_factor
     truth = data.truth_by_name(name)
     r = RADII * float(truth.r_half)
-    A = jeans_factor(truth, r)
+    A = true_jeans_factor(truth, r)
     assert np.all(A > 0), A                                      # a positive mass at every radius
     # G M = r sigma_r^2 A: the Jeans equation itself (autodiff slopes of the truth; only rounding error remains)
     np.testing.assert_allclose(r * np.asarray(truth.sigma_r2(r)) * A / bg.G, np.asarray(truth.mass(r)), rtol=1e-9)
@@ -73,7 +71,7 @@ def test_jeans_factor_gives_the_mass_and_slope_errors(name):
 
 
 def test_median_noise_matches_the_closed_form_and_budget_sizes():
-    # the median of k standard normal draws has sd ~ 1.2533 / sqrt(k) (finite-population corrected); 8%: see 06
+    # the median of k standard normal draws has sd ~ 1.2533 / sqrt(k) (finite-population corrected); 8%: see nbs/10_validation.ipynb
     from jeans_nbdev.validation import median_noise, run_budget, SMALL_CATALOG_MEMBERS, BUDGETS
     y = np.random.default_rng(1).normal(size=(2000, 3))
     np.testing.assert_allclose(median_noise(y, 25).std(axis=0), 1.2533 / 5 * np.sqrt(1 - 25 / 2000), rtol=0.08)
