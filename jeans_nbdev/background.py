@@ -6,22 +6,23 @@
 from __future__ import annotations
 import abc
 import functools
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from fastcore.basics import patch   # methods defined one per cell, after their class
 import equinox as eqx
 from jaxtyping import Array, ArrayLike, Float
 from .numerics import call_radial, gauss_legendre, value_and_log_slope
-
-G = 4.30091727e-6  # gravitational constant in kpc (km/s)^2 / Msun
 
 # %% auto #0
 __all__ = ['G', 'Zhao', 'plummer', 'nfw', 'cored', 'potential', 'AbstractAnisotropy', 'ConstantBeta', 'isotropic',
            'OsipkovMerritt', 'BaesVanHese', 'sigma_r2', 'surface_density', 'sigma_los2', 'sigma_los',
            'sigma_los2_jeans', 'sigma_los_jeans', 'jeans_factor', 'jeans_mass', 'jeans_density', 'jeans_density_slope',
            'half_light_radius', 'effective_radius', 'wolf_mass', 'walker_mass']
+
+# %% ../nbs/01_background.ipynb #66bd3d98
+G = 4.30091727e-6  # gravitational constant in kpc (km/s)^2 / Msun
 
 # %% ../nbs/01_background.ipynb #e613aeea
 @functools.lru_cache(maxsize=None)
@@ -33,7 +34,7 @@ def _semi_infinite_rule(n: int, scale: float = 1.0, vmax: float = 60.0):
     keep = v <= vmax  # drop nodes where every integrand here is negligible (and radii would overflow)
     return np.where(keep, v, vmax), np.where(keep, wv, 0.0)
 
-
+# %% ../nbs/01_background.ipynb #4b809573
 _V_SPLIT = 12.0  # a Gauss-Legendre panel on [0, 12] in ln r resolves features up to e^12 ~ 1.6e5 times r
 
 
@@ -51,12 +52,12 @@ _N_MASS = 24          # Gauss-Legendre nodes per panel for the Zhao enclosed mas
 _TAIL_Z = 0.05        # inner series covers s^alpha <= 0.05 min(x,1)^alpha
 _TAIL_TERMS = 12      # binomial terms: error ~ 0.05^12 ~ 2e-16
 
-
+# %% ../nbs/01_background.ipynb #f30625e8
 def _softplus(x):
     "ln(1 + e^x), stable for large |x|."
     return jnp.logaddexp(0.0, x)
 
-
+# %% ../nbs/01_background.ipynb #e54fd745
 def _concrete(x):
     "float(x) for a concrete number, None for a traced value (no checks under jit)."
     try:
@@ -70,7 +71,7 @@ def _binomial_coefficients(p, k_max: int):
     k = jnp.arange(1, k_max)
     return jnp.concatenate([jnp.ones((1,)), jnp.cumprod((p - k + 1.0) / k)])
 
-
+# %% ../nbs/01_background.ipynb #7abeca2f
 def _zhao_mass_dimless(x, alpha, beta, gamma, n: int = _N_MASS):
     "int_0^x s^(2-gamma) (1+s^alpha)^((gamma-beta)/alpha) ds by inner series + two GL panels in ln s."
     lx = jnp.log(x)
@@ -116,7 +117,7 @@ class Zhao(eqx.Module):
         return self.density(r)
 
     def mass(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
-        "Enclosed mass M(<r) = int_0^r 4 pi r'^2 rho dr' (measured rel. accuracy <= 1e-12 for 1e-3 <= r/rs <= 1e4)."
+        "Enclosed mass M(<r) = int_0^r 4 pi r'^2 rho dr' (rel. accuracy <= 1e-10 for 1e-3 <= r/rs <= 1e4)."
         x = jnp.asarray(r) / self.rs
         xs = jnp.where(x > 0, x, 1.0)
         m = _zhao_mass_dimless(xs, self.alpha, self.beta, self.gamma)
@@ -127,43 +128,47 @@ class Zhao(eqx.Module):
         lx = jnp.log(jnp.asarray(r) / self.rs)
         return -self.gamma - (self.beta - self.gamma) * jax.nn.sigmoid(self.alpha * lx)
 
-    def total_mass(self) -> Float[Array, ""]:
-        "M(<inf) = 4 pi rho0 rs^3 B((3-gamma)/alpha, (beta-3)/alpha) / alpha; inf when beta <= 3."
-        a = (3.0 - self.gamma) / self.alpha
-        b = (self.beta - 3.0) / self.alpha
-        bs = jnp.where(b > 0, b, 1.0)
-        lnB = jax.scipy.special.gammaln(a) + jax.scipy.special.gammaln(bs) - jax.scipy.special.gammaln(a + bs)
-        return jnp.where(b > 0, 4.0 * jnp.pi * self.rho0 * self.rs**3 * jnp.exp(lnB) / self.alpha, jnp.inf)
+# %% ../nbs/01_background.ipynb #27a93aaf
+@patch
+def total_mass(self: Zhao) -> Float[Array, ""]:
+    "M(<inf) = 4 pi rho0 rs^3 B((3-gamma)/alpha, (beta-3)/alpha) / alpha; inf when beta <= 3."
+    a = (3.0 - self.gamma) / self.alpha
+    b = (self.beta - 3.0) / self.alpha
+    bs = jnp.where(b > 0, b, 1.0)
+    lnB = jax.scipy.special.gammaln(a) + jax.scipy.special.gammaln(bs) - jax.scipy.special.gammaln(a + bs)
+    return jnp.where(b > 0, 4.0 * jnp.pi * self.rho0 * self.rs**3 * jnp.exp(lnB) / self.alpha, jnp.inf)
 
-    def normalised(self) -> "Zhao":
-        "The same shape scaled so that int rho 4 pi r^2 dr = 1 (a tracer number density in 1/kpc^3); needs beta > 3."
-        b = _concrete(self.beta)
-        if b is not None and not b > 3:
-            raise ValueError(f"Zhao.normalised: total is infinite for outer slope beta={b} <= 3")
-        return eqx.tree_at(lambda z: z.rho0, self, self.rho0 / self.total_mass())
+# %% ../nbs/01_background.ipynb #d78e11bd
+@patch
+def normalised(self: Zhao) -> "Zhao":
+    "The same shape scaled so that int rho 4 pi r^2 dr = 1 (a tracer number density in 1/kpc^3); needs beta > 3."
+    b = _concrete(self.beta)
+    if b is not None and not b > 3:
+        raise ValueError(f"Zhao.normalised: total is infinite for outer slope beta={b} <= 3")
+    return eqx.tree_at(lambda z: z.rho0, self, self.rho0 / self.total_mass())
 
 # %% ../nbs/01_background.ipynb #8c66fced
 def plummer(mass, b) -> Zhao:
     "Plummer sphere of total mass [Msun] and scale b [kpc]: Zhao (2, 5, 0)."
     return Zhao(3.0 * mass / (4.0 * jnp.pi * b**3), b, 2.0, 5.0, 0.0)
 
-
+# %% ../nbs/01_background.ipynb #a06f522d
 def nfw(rho0, rs) -> Zhao:
     "NFW halo rho0 [Msun/kpc^3], rs [kpc]: Zhao (1, 3, 1)."
     return Zhao(rho0, rs, 1.0, 3.0, 1.0)
 
-
+# %% ../nbs/01_background.ipynb #ae78d83c
 def cored(rho0, rs) -> Zhao:
     "Cored halo rho0 [Msun/kpc^3], rs [kpc]: Zhao (1, 3, 0)."
     return Zhao(rho0, rs, 1.0, 3.0, 0.0)
 
-# %% ../nbs/01_background.ipynb #c32c485e
-_N_POT = 128      # nodes of the log-radius rule for the potential (64 nodes: 1e-7 for NFW, whose M grows ~ ln r)
-
-
+# %% ../nbs/01_background.ipynb #37fd19a5
 def _as_fn(obj, attr: str):
     "obj.attr if obj has it (e.g. a Zhao's .mass / .density), else obj itself (a callable)."
     return getattr(obj, attr) if hasattr(obj, attr) else obj
+
+# %% ../nbs/01_background.ipynb #42f0f868
+_N_POT = 128      # nodes of the log-radius rule for the potential (64 nodes: 1e-7 for NFW, whose M grows ~ ln r)
 
 
 def potential(r: Float[ArrayLike, "*n"], profile, n_nodes: int = _N_POT) -> Float[Array, "*n"]:
@@ -186,7 +191,7 @@ class AbstractAnisotropy(eqx.Module):
     def log_integrating_factor(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
         "ln g(r), with d ln g / d ln r = 2 beta(r) (defined up to a constant)."
 
-
+# %% ../nbs/01_background.ipynb #8f362108
 def _check_beta(name, val, upper=1.0):
     v = _concrete(val)
     if v is not None and not v <= upper:
@@ -207,12 +212,12 @@ class ConstantBeta(AbstractAnisotropy):
     def log_integrating_factor(self, r):
         return 2.0 * self.beta0 * jnp.log(jnp.asarray(r, dtype=float))
 
-
+# %% ../nbs/01_background.ipynb #07f7f4f1
 def isotropic() -> ConstantBeta:
     "beta = 0."
     return ConstantBeta(0.0)
 
-
+# %% ../nbs/01_background.ipynb #8ea498cb
 class OsipkovMerritt(AbstractAnisotropy):
     "beta(r) = r^2/(r^2 + ra^2); g = (r^2 + ra^2)/ra^2. ra [kpc]."
     ra: Float[ArrayLike, ""]
@@ -285,7 +290,7 @@ def surface_density(R: Float[ArrayLike, "*n"], nu, n_nodes: int = _N_PROJ) -> Fl
     r = R[..., None] * jnp.cosh(wn)
     return 2.0 * jnp.sum(ww * call_radial(nu, r) * r, -1)
 
-
+# %% ../nbs/01_background.ipynb #2cbb3ec0
 def sigma_los2(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None,
                n_nodes: int = _N_PROJ) -> Float[Array, "*n"]:
     "sigma_los^2(R) = 2 int_R^inf (1 - beta R^2/r^2) nu sigma_r^2 r dr / sqrt(r^2-R^2) / Sigma(R)."
@@ -298,7 +303,7 @@ def sigma_los2(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotr
     proj = 1.0 - call_radial(beta, r) / jnp.cosh(wn) ** 2
     return jnp.sum(ww * proj * n_r * call_radial(sigma_r2_fn, r), -1) / jnp.sum(ww * n_r, -1)
 
-
+# %% ../nbs/01_background.ipynb #f9f452f6
 def sigma_los(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None,
               n_nodes: int = _N_PROJ) -> Float[Array, "*n"]:
     "sqrt(sigma_los2) [km/s]."
@@ -318,7 +323,7 @@ def _los_kernel(R, omega, beta, n_nodes: int = _N_KERNEL):
     f = (1.0 - call_radial(beta, r) / jnp.cosh(u) ** 2) * r * jnp.exp(lg)
     return 0.5 * omega * jnp.sum(w * f, -1)
 
-
+# %% ../nbs/01_background.ipynb #e3a92732
 def sigma_los2_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotropy | None = None,
                      n_nodes: int = _N_PROJ) -> Float[Array, "n"]:
     "sigma_los^2(R) [(km/s)^2] straight from (nu, M, beta): one double integral, M evaluated n_nodes times per R."
@@ -331,7 +336,7 @@ def sigma_los2_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotrop
     outer = nu_s * G * call_radial(mass, s) / s**2 * R[..., None] * jnp.sinh(om) * _los_kernel(R, jnp.asarray(om), beta)
     return jnp.sum(wo * outer, -1) / jnp.sum(wo * nu_s * s, -1)
 
-
+# %% ../nbs/01_background.ipynb #15e76f4f
 def sigma_los_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotropy | None = None,
                     n_nodes: int = _N_PROJ) -> Float[Array, "n"]:
     "sqrt(sigma_los2_jeans) [km/s]."
@@ -342,7 +347,7 @@ def jeans_factor(nu_slope, sigma_r2_slope, beta_r):
     "A = -(dln nu/dln r + dln sigma_r^2/dln r + 2 beta), so that G M(<r) = r sigma_r^2 A (the Jeans equation)."
     return -(nu_slope + sigma_r2_slope + 2.0 * beta_r)
 
-
+# %% ../nbs/01_background.ipynb #cd1a40f5
 def jeans_mass(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None) -> Float[Array, "*n"]:
     "M(<r) = -(r sigma_r^2/G) [dln nu/dln r + dln sigma_r^2/dln r + 2 beta] [Msun]."
     nu = _as_fn(nu, "density")
@@ -360,7 +365,7 @@ def jeans_density(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnis
     _, dM = jax.jvp(lambda x: jeans_mass(jnp.exp(x), nu, sigma_r2_fn, beta), (lr,), (jnp.ones_like(lr),))
     return dM / (4.0 * jnp.pi * r**3)
 
-
+# %% ../nbs/01_background.ipynb #0b37a10f
 def jeans_density_slope(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None) -> Float[Array, "*n"]:
     "dln rho / dln r of jeans_density."
     r = jnp.asarray(r, dtype=float)
@@ -382,7 +387,7 @@ def _bisect_log(fun, lo, hi, steps: int = _BISECT_STEPS):
     a, b = jax.lax.fori_loop(0, steps, body, (jnp.asarray(lo, float), jnp.asarray(hi, float)))
     return 0.5 * (a + b)
 
-
+# %% ../nbs/01_background.ipynb #e5d61911
 def _number_within(lr, nu, lr_min, n_nodes: int = _N_HALF):
     "N(<r) = int 4 pi r^3 nu d ln r from ln r_min to lr."
     t, w = gauss_legendre(n_nodes)
@@ -403,14 +408,14 @@ def half_light_radius(nu, r_min: float = 1e-5, r_max: float = 1e5) -> Float[Arra
     lr1 = lr0 - f(lr0) / (4.0 * jnp.pi * r0**3 * call_radial(nu, r0))
     return jnp.exp(lr1)
 
-
+# %% ../nbs/01_background.ipynb #b3f967cb
 def _number_outside_cylinder(lR, nu, n_nodes: int = _N_PROJ):
     "int_R^inf 4 pi r^2 nu sqrt(1 - R^2/r^2) dr = 4 pi R^3 int_0^inf nu(R cosh w) sinh^2 w cosh w dw."
     R = jnp.exp(lR)
     wn, ww = _log_radius_rule(n_nodes)
     return 4.0 * jnp.pi * R**3 * jnp.sum(ww * call_radial(nu, R * jnp.cosh(wn)) * jnp.sinh(wn) ** 2 * jnp.cosh(wn))
 
-
+# %% ../nbs/01_background.ipynb #ae1f2787
 def effective_radius(nu, r_min: float = 1e-5, r_max: float = 1e5) -> Float[Array, ""]:
     "Projected half-number radius R_e [kpc]: the cylinder of radius R_e holds half the tracers."
     nu = _as_fn(nu, "density")
@@ -434,14 +439,14 @@ def _dispersion_and_radius(R, vz, verr):
         s2 = s2 - jnp.mean(verr**2)   # measurement errors add in quadrature
     return s2, jnp.median(R)
 
-
+# %% ../nbs/01_background.ipynb #46009cb9
 def wolf_mass(R: Float[ArrayLike, "n"], vz: Float[ArrayLike, "n"], verr=None) -> dict:
     "Wolf et al. (2010): M(<r_1/2) = 3 <sigma_los^2> r_1/2 / G with r_1/2 = 4/3 R_e, i.e. 4 <sigma_los^2> R_e / G."
     s2, Re = _dispersion_and_radius(R, vz, verr)
     r_half = 4.0 / 3.0 * Re
     return dict(mass=3.0 * s2 * r_half / G, r_half=r_half, R_e=Re, sigma_los2=s2)
 
-
+# %% ../nbs/01_background.ipynb #0e13f74e
 def walker_mass(R: Float[ArrayLike, "n"], vz: Float[ArrayLike, "n"], verr=None) -> dict:
     "Walker et al. (2009): M(<R_e) = (5/2) <sigma_los^2> R_e / G."
     s2, Re = _dispersion_and_radius(R, vz, verr)

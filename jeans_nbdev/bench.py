@@ -189,7 +189,7 @@ def bench_validation(full: bool = False, verbose: bool = True, config=None) -> d
 BENCHES = {"background": bench_background, "mocks": bench_mocks, "flow": bench_flow, "loss": bench_loss,
            "fit": bench_fit, "validation": bench_validation}
 
-
+# %% ../nbs/12_bench.ipynb #73c837a9
 def run_benches(only: str | None = None, full: bool = False, echo: bool = True) -> dict:
     "Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to bench_validation."
     if only is not None and only not in BENCHES:
@@ -217,13 +217,15 @@ def _git_stamp() -> str:
         return "unknown"
     return (head or "unknown") + (" + uncommitted changes" if dirty else "")
 
-
+# %% ../nbs/12_bench.ipynb #c28fc897
 def write_results_page(results: dict, path: str | Path, command: str) -> Path:
     "The docs' results page: a markdown-only notebook of `run_benches` output, stamped with commit, date and machine."
     import json
     head = (f"# Results\n> Benchmarks and validation figures measured by `{command}`.\n\n"
             f"Commit {_git_stamp()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
-            f"{platform.machine()} with {os.cpu_count()} CPU cores, JAX {jax.__version__}. Regenerate with the command above.")
+            f"{platform.machine()} with {os.cpu_count()} CPU cores, JAX {jax.__version__}, 1-minute load average "
+            f"{os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan'):.1f} at the end (a loaded machine times "
+            f"slower). Regenerate with the command above.")
     cells = [head] + [f"## {name}\n\n```text\n{text.rstrip()}\n```" for name, (_, text) in results.items()]
     nb = {"cells": [{"cell_type": "markdown", "id": f"r{i:07d}", "metadata": {}, "source": c} for i, c in enumerate(cells)],
           "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},

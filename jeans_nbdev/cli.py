@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 from . import background as bg
 
-
-class CLIError(Exception):
-    "An error the command line reports as one line (exit status 2)."
-
 # %% auto #0
 __all__ = ['CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'main']
+
+# %% ../nbs/13_cli.ipynb #2ec09503
+class CLIError(Exception):
+    "An error the command line reports as one line (exit status 2)."
 
 # %% ../nbs/13_cli.ipynb #099c41c3
 def _number(spec: str, val: str) -> float:
@@ -23,7 +23,7 @@ def _number(spec: str, val: str) -> float:
         raise CLIError(f"--beta {spec!r}: {val!r} is not a finite number")
     return x
 
-
+# %% ../nbs/13_cli.ipynb #115445fd
 def parse_beta(spec: str) -> bg.AbstractAnisotropy:
     "'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc."
     kind, _, val = spec.strip().partition(":")
@@ -80,7 +80,7 @@ def _versions() -> dict:
         except Exception: out[pkg] = "unknown"
     return out
 
-
+# %% ../nbs/13_cli.ipynb #00d32b87
 def _mass_at_half_light(models, beta) -> dict:
     "M(<r_1/2) of each member at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
     from jeans_nbdev.inference import PERCENTILES, profile_pair, ensemble_quantiles
@@ -99,7 +99,7 @@ def _radial_grid(R, n: int = 48) -> np.ndarray:
     lo, hi = np.percentile(R, [1.0, 99.0])
     return np.geomspace(0.5 * lo, 2.0 * hi, n)
 
-
+# %% ../nbs/13_cli.ipynb #4414cd39
 def _figures(out: Path, bands, ens, truth) -> list[str]:
     "profiles.png (bands, truth if known) and losses.png (every member's stage losses)."
     import matplotlib
@@ -126,7 +126,7 @@ def _run_record(catalog, beta, members: int, seed: int, config) -> dict:
     return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
                 members=int(members), seed=int(seed), **config.record())
 
-
+# %% ../nbs/13_cli.ipynb #60aa5b04
 def _resume_note(ckpt: Path, record: dict) -> str | None:
     "Check that the checkpoints in `ckpt` belong to the run `record` (else CLIError); one line on what is done, or None."
     from jeans_nbdev.trainer import read_checkpoint
@@ -187,7 +187,7 @@ def _config(a):
     except ValueError as e:
         raise CLIError(str(e).replace("mass_prior", "--mass-prior").replace("sigma_prior", "--sigma-prior")) from None
 
-
+# %% ../nbs/13_cli.ipynb #150a58c1
 def _cmd_fit(a):
     cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
@@ -222,7 +222,7 @@ def _cmd_mock(a):
     path = data.write_gaia_challenge(a.out, cat)
     print(f"wrote {cat.n} stars of {a.name} to {path}")
 
-
+# %% ../nbs/13_cli.ipynb #9cffa57d
 def _cmd_bench(a):
     from jeans_nbdev.bench import run_benches, write_results_page
     results = run_benches(a.only, full=a.full)
@@ -271,7 +271,7 @@ def _interrupted(a) -> str:
         return f"jeans_nbdev: interrupted; run the same command again to resume from {ckpt}"
     return "jeans_nbdev: interrupted before the first checkpoint; the same command starts again"
 
-
+# %% ../nbs/13_cli.ipynb #bbd4ab78
 def _guard_sigint():
     """Ctrl-C raises KeyboardInterrupt; Python drops one raised inside a callback (e.g. JAX's garbage-collection hook),
     so it is re-sent every 0.5 s until the command has handled it. Returns (handled event, restore function)."""
@@ -289,6 +289,7 @@ def _guard_sigint():
     signal.signal(signal.SIGINT, on_sigint)
     return handled, restore
 
+# %% ../nbs/13_cli.ipynb #8b272614
 def main(argv=None) -> int:
     "Entry point of the `jeans_nbdev` console script; returns the exit status."
     from jeans_nbdev.data import CatalogError

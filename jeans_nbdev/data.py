@@ -33,6 +33,7 @@ class CatalogError(ValueError):
 class CatalogWarning(UserWarning):
     "A catalog that loads but looks suspicious (units, ignored columns, removed rows)."
 
+# %% ../nbs/02_data.ipynb #0503ceb0
 @dataclass(frozen=True, eq=False)
 class Truth6D:
     "Unobservable truth of a mock: line-of-sight depth `z` [kpc] and sky-plane velocities `vx`, `vy` [km/s]."
@@ -86,9 +87,11 @@ MIN_STARS = 20            # fewer stars cannot constrain a profile
 PC_WARN_MEDIAN_R = 50.0   # [kpc]: no dwarf has a median projected radius this large; pc were probably meant
 MS_WARN_SPREAD = 1000.0   # [km/s]: robust v_z spread this large means m/s were probably meant
 
+# %% ../nbs/02_data.ipynb #929a9fa6
 def _row_names(rows, n):
     return np.arange(n) if rows is None else np.asarray(rows)
 
+# %% ../nbs/02_data.ipynb #e87ba901
 def _bad_rows(cols, rows, lo_checks):
     "(index, message) for every row failing a per-value check, in row order."
     bad = {}
@@ -103,6 +106,7 @@ def _bad_rows(cols, rows, lo_checks):
             bad.setdefault(i, f"row {rows[i]}, column '{name}': value {float(a[i])!r} {what}")
     return sorted(bad.items())
 
+# %% ../nbs/02_data.ipynb #848fc575
 def _duplicates(x, y, rows):
     "(index, message) for each star at the same (x, y) as an earlier one."
     order = np.lexsort((np.arange(len(x)), y, x))
@@ -124,6 +128,7 @@ def _unit_warnings(R, vz, source):
         warnings.warn(f"{source}: robust v_z spread {spread:.4g} > {MS_WARN_SPREAD} km/s: "
                       "velocities look like m/s, the package expects km/s", CatalogWarning, stacklevel=3)
 
+# %% ../nbs/02_data.ipynb #f4e08457
 def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth: Truth6D | None = None,
                 rows=None, drop_invalid: bool = False, column_names: dict | None = None) -> Catalog:
     "Validated `Catalog` from arrays: `x`, `y` [kpc], `vz`, `verr` [km/s] (scalar or per star), `pmem` in [0, 1]."
@@ -162,6 +167,7 @@ def from_arrays(x, y, vz, verr=None, pmem=None, *, source: str = "arrays", truth
 GAIA_COLUMNS = ("x", "y", "z", "vx", "vy", "vz")
 GAIA_ERR_KMS = 2.0          # velocity error of the Gaia Challenge `_err` files [km/s]
 
+# %% ../nbs/02_data.ipynb #a1b1e2d4
 def _parse_rows(path, lines, names, first_line=1):
     "Float array (n, len(names)) and 1-based line numbers from already-split rows `lines` [(lineno, fields)]."
     out, rows = [], []
@@ -177,6 +183,7 @@ def _parse_rows(path, lines, names, first_line=1):
         out.append(vals); rows.append(lineno)
     return np.array(out, np.float64).reshape(-1, len(names)), np.array(rows, int)
 
+# %% ../nbs/02_data.ipynb #23b3180b
 def _data_lines(path):
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -195,6 +202,7 @@ def load_gaia_challenge(path, *, drop_invalid: bool = False) -> Catalog:
     return from_arrays(a[:, 0], a[:, 1], a[:, 5], GAIA_ERR_KMS if err else None, source=str(path),
                        truth=truth, rows=rows, drop_invalid=drop_invalid)
 
+# %% ../nbs/02_data.ipynb #eabf26e2
 CSV_REQUIRED = ("x_kpc", "y_kpc", "vz_kms")
 CSV_OPTIONAL = ("verr_kms", "pmem")
 
@@ -228,6 +236,7 @@ def sky_to_tangent(ra_deg, dec_deg, ra0_deg: float, dec0_deg: float):
     eta = (np.cos(d0) * np.sin(d) - np.sin(d0) * np.cos(d) * np.cos(a - a0)) / cosc
     return xi, eta, cosc
 
+# %% ../nbs/02_data.ipynb #fe1c6dab
 def from_sky(ra_deg, dec_deg, vz, ra0_deg: float, dec0_deg: float, distance_kpc: float, verr=None, pmem=None,
              *, source: str = "sky", drop_invalid: bool = False) -> Catalog:
     "Catalog from RA/Dec [deg] and v_z [km/s], projected on the tangent plane at (ra0, dec0) at `distance_kpc`."
@@ -245,10 +254,12 @@ def from_sky(ra_deg, dec_deg, vz, ra0_deg: float, dec0_deg: float, distance_kpc:
 def _data_dir() -> Path:
     return Path(str(resources.files("jeans_nbdev") / "data" / "gaia_challenge"))
 
+# %% ../nbs/02_data.ipynb #f98eb3ed
 def shipped_files() -> dict:
     "All shipped Gaia Challenge files: {'PlumCuspOm/gs010_..._df_1000_0_err': path, ...}, sorted."
     return {f"{p.parent.name}/{p.stem}": p for p in sorted(_data_dir().glob("*/*.dat"))}
 
+# %% ../nbs/02_data.ipynb #53f4a51b
 def shipped_path(model: str = "PlumCuspOm", n: int = 1000, err: bool = True, i: int = 0) -> Path:
     "Path of the shipped file of `model` with `n` stars, realisation `i`, with (`err=True`) or without velocity errors."
     want = f"_df_{n}_{i}{'_err' if err else ''}"
@@ -265,6 +276,7 @@ GC_HALO_RS = 1.0                              # [kpc] halo scale radius of every
 GC_HALO_GAMMA = {"cusp": 1.0, "core": 0.0}    # halo inner slope; (alpha, beta) = (1, 3)
 GC_TRACER_ALPHA = 2.0
 
+# %% ../nbs/02_data.ipynb #427982b9
 def parse_gaia_challenge_name(name: str) -> dict:
     "Model parameters in a Gaia Challenge spherical file name (any path or suffix; N, i and _err optional)."
     m = _GC_NAME.search(Path(str(name)).name)
@@ -316,6 +328,7 @@ class TruthModel(eqx.Module):
     def _sigma_los(self, R):
         return bg.sigma_los_jeans(R.reshape(-1), self._nu, self._mass, self.anisotropy).reshape(R.shape)
 
+# %% ../nbs/02_data.ipynb #6add7c8a
 # Jitted once per model structure, method and input shape (the background quadratures are many small ops, slow
 # eagerly); float leaves become arrays so that models differing only in parameter values share one compilation.
 _leaves_as_arrays = lambda m: jax.tree.map(lambda a: jnp.asarray(a, dtype=float), m)
@@ -337,6 +350,7 @@ def gaia_challenge_truth(rstar: float, halo: str = "cusp", ra: float = math.inf,
     aniso = bg.isotropic() if math.isinf(ra) else bg.OsipkovMerritt(ra)
     return TruthModel(t, h, aniso, tracer_mass, name)
 
+# %% ../nbs/02_data.ipynb #0181a927
 def truth_from_filename(name: str) -> TruthModel:
     "Truth model of any Gaia Challenge spherical file name (path, N, i and _err optional)."
     p = parse_gaia_challenge_name(name)
@@ -344,12 +358,13 @@ def truth_from_filename(name: str) -> TruthModel:
                                 p["rs"], name=p["stem"])
 
 # %% ../nbs/02_data.ipynb #ffea44df
-GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; r* from DESIGN.md for Plum, same r* for NonPlum (our choice)
+GAIA_CHALLENGE_MODELS = {   # name -> file-name stem; Plum r* as in the Gaia Challenge, the same r* for NonPlum (our choice)
     f"{t}{h}{a}": f"gs{g}_bs050_rcrs{rc}_rarc{ra}_{h.lower()}_{rho}mpc3_df"
     for t, g in (("Plum", "010"), ("NonPlum", "100"))
     for h, a, rc, ra, rho in (("Cusp", "Om", "010", "100", "0064"), ("Core", "Om", "025", "100", "0400"),
                               ("Cusp", "Iso", "025", "inf", "0064"), ("Core", "Iso", "100", "inf", "0400"))}
 
+# %% ../nbs/02_data.ipynb #b1a87e8a
 def truth_by_name(name: str) -> TruthModel:
     "Truth of a named Gaia Challenge model ('PlumCuspOm', 'NonPlumCoreIso', ...) or of any scheme file name."
     if name in GAIA_CHALLENGE_MODELS:
@@ -359,6 +374,7 @@ def truth_by_name(name: str) -> TruthModel:
         raise ValueError(f"unknown model {name!r}: use one of {sorted(GAIA_CHALLENGE_MODELS)} "
                          "or a Gaia Challenge file name") from None
 
+# %% ../nbs/02_data.ipynb #c1fd35e7
 def _with_name(model: TruthModel, name: str) -> TruthModel:
     return TruthModel(model.tracer, model.halo, model.anisotropy, model.tracer_mass, name)
 

@@ -48,6 +48,7 @@ def pushforward_radii(flow, t: float, key, n: int = 2000) -> tuple[Float[Array, 
     r0 = jnp.sort(jnp.linalg.norm(jax.random.normal(key, (n, 3)), axis=-1))
     return r0, jnp.exp(intermediate_log_density(flow, t, r0)[0])
 
+# %% ../nbs/11_explore.ipynb #3f3a6dba
 def plot_pushforward(flow, t: float = 1.0, key=None, n: int = 2000):
     "Figure: histogram of ln r_t against the density n_t, and base radius r0 against r_t."
     key = jax.random.key(0) if key is None else key
@@ -71,6 +72,7 @@ def surface_density_data(R: Float[Array, "n"], n_bins: int = 12) -> dict:
     area = np.pi * np.diff(edges**2) * R.size
     return dict(edges=edges, R=np.sqrt(edges[1:] * edges[:-1]), Sigma=counts / area, err=np.sqrt(counts) / area)
 
+# %% ../nbs/11_explore.ipynb #cc46d01b
 def model_surface_density_binned(model, edges, n_sub: int = 8) -> np.ndarray:
     "Model Sigma [1/kpc^2] averaged over the area of each annulus [edges_i, edges_i+1] (n_sub points per bin)."
     e = np.asarray(edges, float)
@@ -78,6 +80,7 @@ def model_surface_density_binned(model, edges, n_sub: int = 8) -> np.ndarray:
     R = np.sqrt(e[:-1, None]**2 + u * (e[1:, None]**2 - e[:-1, None]**2))   # equal-area sub-annuli
     return np.asarray(surface_density(jnp.asarray(R), model.nu)).mean(-1)
 
+# %% ../nbs/11_explore.ipynb #9d6c5289
 def plot_surface_density(model, catalog, n_bins: int = 12, ax=None):
     "Figure: binned Sigma(R) of the catalog against the model's."
     d = surface_density_data(catalog.R, n_bins)
@@ -92,12 +95,13 @@ def jeans_terms(model, beta, r: Float[Array, "n"]) -> dict[str, np.ndarray]:
     """Each Jeans term on r [kpc] of a model prepared by `inference.for_inference`: sigma_r2 [(km/s)^2], nu_slope,
     s2_slope, two_beta, their sum and M [Msun] = -r sigma_r2 sum / G."""
     r = jnp.asarray(r, float)
-    out = dict(sigma_r2=model.sigma_r2(r), nu_slope=_dlog(model.nu, r), s2_slope=_dlog(model.sigma_r2, r),
+    out = dict(sigma_r2=model.sigma_r2(r), nu_slope=log_slope(model.nu, r), s2_slope=log_slope(model.sigma_r2, r),
                two_beta=2.0 * beta(r))
     out["sum"] = out["nu_slope"] + out["s2_slope"] + out["two_beta"]
     out["M"] = -r * out["sigma_r2"] * out["sum"] / G
     return {k: np.asarray(v) for k, v in out.items()}
 
+# %% ../nbs/11_explore.ipynb #e4ce1cdc
 def plot_jeans_terms(terms: dict, r, axes=None):
     "Figure: sigma_r^2(r), the three Jeans terms and their sum, and M(<r), from `jeans_terms`."
     fig, axes = (axes[0].figure, axes) if axes is not None else plt.subplots(1, 3, figsize=(11, 3.2))
@@ -117,6 +121,7 @@ def ensemble_terms(models, beta, r) -> list[dict]:
     "`jeans_terms` of every member (each prepared by `inference.for_inference`)."
     return [jeans_terms(for_inference(m), beta, r) for m in models]
 
+# %% ../nbs/11_explore.ipynb #26fd106d
 def plot_member(terms: list[dict], r, i: int, axes=None):
     "Figure: member i's sigma_r^2 and M(<r) over the band of all members (16-84% with >= 5 members, else min-max)."
     if not 0 <= i < len(terms):
@@ -141,6 +146,7 @@ def _robust_sd(a) -> float:
     q75, q25 = np.percentile(a, [75, 25])
     return float(min(np.std(a, ddof=1), (q75 - q25) / 1.349))
 
+# %% ../nbs/11_explore.ipynb #a57087fd
 def rv_bandwidths(R: Float[Array, "n"], v: Float[Array, "n"]) -> tuple[float, float]:
     "Kernel widths (h_R [kpc], h_v [km/s]): Scott's rule for a 2D product kernel, h = s n^(-1/6), s = `_robust_sd`."
     R, v = np.asarray(R, float), np.asarray(v, float)
@@ -149,6 +155,7 @@ def rv_bandwidths(R: Float[Array, "n"], v: Float[Array, "n"]) -> tuple[float, fl
     f = R.size ** (-1.0 / 6.0)
     return _robust_sd(R) * f, _robust_sd(v) * f
 
+# %% ../nbs/11_explore.ipynb #10672864
 def rv_grid(R, v, n_R: int = 60, n_v: int = 60, q: float = 0.98) -> tuple[np.ndarray, np.ndarray]:
     "Display grid: R [kpc] from 0 to the q-quantile of R, v [km/s] within 4 robust sd of the median v."
     R, v = np.asarray(R, float), np.asarray(v, float)
@@ -173,11 +180,13 @@ def _reflected_kernel(Rq, Rs, h: float) -> np.ndarray:
     Rq, Rs = np.asarray(Rq, float)[:, None], np.asarray(Rs, float)[None, :]
     return (np.exp(-0.5 * ((Rq - Rs) / h) ** 2) + np.exp(-0.5 * ((Rq + Rs) / h) ** 2)) / (_SQRT_2PI * h)
 
+# %% ../nbs/11_explore.ipynb #217cd3d3
 def _gauss_kernel(vq, vs, h: float) -> np.ndarray:
     "phi_h(vq - vs), (len(vq), len(vs))."
     vq, vs = np.asarray(vq, float)[:, None], np.asarray(vs, float)[None, :]
     return np.exp(-0.5 * ((vq - vs) / h) ** 2) / (_SQRT_2PI * h)
 
+# %% ../nbs/11_explore.ipynb #633b62e4
 def data_density_rv(R: Float[Array, "n"], v: Float[Array, "n"], R_grid, v_grid, h_R: float, h_v: float) -> np.ndarray:
     "Kernel density [1/(kpc km/s)] of stars (R [kpc], v [km/s]) on R_grid x v_grid, reflected at R = 0: integrates to 1."
     R = np.asarray(R, float)
@@ -200,6 +209,7 @@ def smeared_model_density_rv(model, R_grid, v_grid, h_R: float, h_v: float, verr
     p = model_density_rv(model, Rf, v_grid, math.hypot(verr, h_v))
     return _reflected_kernel(R_grid, Rf, h_R) @ (w[:, None] * p)
 
+# %% ../nbs/11_explore.ipynb #4d521285
 def rv_densities(model, catalog, grid=None, h=None, verr: float | None = None, n_fine: int | None = None) -> dict:
     """Smoothed data and model densities in (R, v_z) [1/(kpc km/s)] of a JeansModel and a catalog: R, v (grid, default
     `rv_grid`), data, model, h_R, h_v (default `rv_bandwidths`), verr (default the median catalog error), n."""
@@ -230,36 +240,9 @@ def plot_rv(d: dict, axes=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_explore.ipynb #3e78b05d
-class Explorer:
-    "ipywidgets views of a fit: `.tab` (the widget), `.t` (FloatSlider), `.member` (Dropdown), `.last` (last values)."
-    def __init__(self, models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None):
-        import ipywidgets as w
-        if len(models) == 0:
-            raise ValueError("explore needs at least one model")
-        self.models, self.catalog, self.beta = list(models), catalog, beta
-        R = np.asarray(catalog.R)
-        self.r = np.geomspace(np.percentile(R, 2), np.percentile(R, 98), 24) if r is None else np.asarray(r)
-        self.terms = ensemble_terms(self.models, beta, self.r) if terms is None else list(terms)
-        if len(self.terms) != len(self.models):
-            raise ValueError(f"got {len(self.terms)} precomputed terms for {len(self.models)} models")
-        self.n_push, self.last = n_push, {}
-        self.t = w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="flow time t")
-        self.member = w.Dropdown(options=[(f"member {i}", i) for i in range(len(self.models))], value=0,
-                                 description="member")
-        self.out = {k: w.Output() for k in ("density", "push", "Sigma", "Rv", "jeans", "member")}
-        self.rv_grid = rv_grid(R, np.asarray(catalog.vz))
-        self.rv_h = rv_bandwidths(R, np.asarray(catalog.vz))
-        self.t.observe(lambda ch: self._draw_t(), names="value")
-        self.member.observe(lambda ch: self._draw_member(), names="value")
-        self._draw_member()   # draws the t views too
-        self.tab = w.Tab(children=[w.VBox([self.t, self.out["density"]]), w.VBox([self.out["push"]]),
-                                   w.VBox([self.out["Sigma"]]), w.VBox([self.out["Rv"]]),
-                                   w.VBox([self.out["jeans"]]),
-                                   w.VBox([self.member, self.out["member"]])])
-        for j, name in enumerate(("n_t(r)", "pushforward", "Sigma(R)", "(R, v_z)", "Jeans terms", "members")):
-            self.tab.set_title(j, name)
-
+# %% ../nbs/11_explore.ipynb #64dd8925
+class _ExplorerViews:
+    "The drawing half of `Explorer`: redraws its `Output` views from its models, catalog, terms and controls."
     def _show(self, key, fig):
         from IPython.display import display
         with self.out[key]:
@@ -292,10 +275,41 @@ class Explorer:
         self._show("member", plot_member(self.terms, self.r, i))
         self._draw_t()   # the n_t and pushforward views show the selected member's flow
 
+# %% ../nbs/11_explore.ipynb #3e78b05d
+class Explorer(_ExplorerViews):
+    "ipywidgets views of a fit: `.tab` (the widget), `.t` (FloatSlider), `.member` (Dropdown), `.last` (last values)."
+    def __init__(self, models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None):
+        import ipywidgets as w
+        if len(models) == 0:
+            raise ValueError("explore needs at least one model")
+        self.models, self.catalog, self.beta = list(models), catalog, beta
+        R = np.asarray(catalog.R)
+        self.r = np.geomspace(np.percentile(R, 2), np.percentile(R, 98), 24) if r is None else np.asarray(r)
+        self.terms = ensemble_terms(self.models, beta, self.r) if terms is None else list(terms)
+        if len(self.terms) != len(self.models):
+            raise ValueError(f"got {len(self.terms)} precomputed terms for {len(self.models)} models")
+        self.n_push, self.last = n_push, {}
+        self.t = w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="flow time t")
+        self.member = w.Dropdown(options=[(f"member {i}", i) for i in range(len(self.models))], value=0,
+                                 description="member")
+        self.out = {k: w.Output() for k in ("density", "push", "Sigma", "Rv", "jeans", "member")}
+        self.rv_grid = rv_grid(R, np.asarray(catalog.vz))
+        self.rv_h = rv_bandwidths(R, np.asarray(catalog.vz))
+        self.t.observe(lambda ch: self._draw_t(), names="value")
+        self.member.observe(lambda ch: self._draw_member(), names="value")
+        self._draw_member()   # draws the t views too
+        self.tab = w.Tab(children=[w.VBox([self.t, self.out["density"]]), w.VBox([self.out["push"]]),
+                                   w.VBox([self.out["Sigma"]]), w.VBox([self.out["Rv"]]),
+                                   w.VBox([self.out["jeans"]]),
+                                   w.VBox([self.member, self.out["member"]])])
+        for j, name in enumerate(("n_t(r)", "pushforward", "Sigma(R)", "(R, v_z)", "Jeans terms", "members")):
+            self.tab.set_title(j, name)
+
     def _ipython_display_(self):
         from IPython.display import display
         display(self.tab)
 
+# %% ../nbs/11_explore.ipynb #081dbdbc
 def explore(fit_or_models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None) -> Explorer:
     """Interactive views of a fit (`jeans.fit_ensemble` result, one JeansModel, or a list of them) against `catalog`;
     `terms`: the members' `ensemble_terms` on `r`, if already computed."""

@@ -9,11 +9,11 @@ __all__ = ['base_log_prob_r', 'ClassicalRK4', 'forward_radius', 'inverse_radius'
 # %% ../nbs/04_flow.ipynb #149b853f
 import copy
 import math
-import time
 from typing import Callable, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
+from fastcore.basics import patch   # methods defined one per cell, after their class
 import equinox as eqx
 import diffrax
 import optax
@@ -28,6 +28,7 @@ def base_log_prob_r(r: Float[Array, "n"]) -> Float[Array, "n"]:
     "ln of the 3D standard normal density N(0, I_3) at radius `r` (per unit volume)."
     return -1.5 * _LOG_2PI - 0.5 * r**2
 
+# %% ../nbs/04_flow.ipynb #7622c06f
 def _radial_feature(s):
     "Network input 0.5 ln(1 + r^2), r = exp(s): ~ r^2/2 at the centre (smooth, even in r), ~ s far out."
     return 0.5 * jax.nn.softplus(2.0 * s)
@@ -38,6 +39,7 @@ def _g(net, s: Float[Array, "n"], t) -> Float[Array, "n"]:
     feats = jnp.stack([_radial_feature(s), jnp.broadcast_to(jnp.asarray(t, s.dtype), s.shape)], -1)
     return jax.vmap(net)(feats)
 
+# %% ../nbs/04_flow.ipynb #c6a2c8c6
 def _g_and_dgds(net, s, t):
     "g and its exact derivative dg/ds in one forward-mode pass (g acts pointwise, so a ones tangent suffices)."
     return jax.jvp(lambda s_: _g(net, s_, t), (s,), (jnp.ones_like(s),))
@@ -48,6 +50,7 @@ def _aug_field(t, y, net):
     g, dg = _g_and_dgds(net, y[0], t)
     return g, 3.0 * g + dg
 
+# %% ../nbs/04_flow.ipynb #a08c1ea4
 def _plain_field(t, s, net):
     "ds/dt = g without the log-determinant (sampling only)."
     return _g(net, s, t)
@@ -69,12 +72,14 @@ class ClassicalRK4(diffrax.AbstractERK):
 _SOLVERS = {"rk4": ClassicalRK4, "tsit5": diffrax.Tsit5, "dopri5": diffrax.Dopri5,
             "heun": diffrax.Heun, "euler": diffrax.Euler, "bosh3": diffrax.Bosh3}
 
+# %% ../nbs/04_flow.ipynb #3d0996aa
 def _adjoint(flow, max_steps):
     "'checkpoint': one checkpoint per step, reverse mode only (training); 'direct': any-order forward/reverse mode."
     if flow.adjoint == "direct":
         return diffrax.DirectAdjoint()
     return diffrax.RecursiveCheckpointAdjoint(checkpoints=max_steps)
 
+# %% ../nbs/04_flow.ipynb #c51c0335
 def _solve(flow, field, y0, reverse: bool = False, t_end: float = 1.0):
     "Integrate `field` (args = flow.net) over t in [0, t_end] (or t_end -> 0); fixed steps unless flow.rtol is set."
     t0, t1 = (t_end, 0.0) if reverse else (0.0, t_end)
@@ -94,6 +99,7 @@ _CUSP_GAIN = 10.0   # c = softplus(gain * cusp_raw): an optimizer step of size l
 def _cusp_c(flow):
     return jax.nn.softplus(_CUSP_GAIN * flow.cusp_raw) if flow.cusp_raw is not None else flow.cusp_fixed
 
+# %% ../nbs/04_flow.ipynb #b636f8c3
 def _log_n_out(flow, r0, l, s1):
     "ln n [1/kpc^3] at the image of base radius r0: base - int div - ln|det cusp map| - 3 ln scale."
     c = _cusp_c(flow)
@@ -112,6 +118,7 @@ def forward_radius(flow, r0: Float[Array, "n"], t: float = 1.0) -> tuple[Float[A
         s1, l = _solve(flow, _aug_field, (s0, jnp.zeros_like(s0)), t_end=float(t))
     return (1.0 + _cusp_c(flow)) * s1 + math.log(flow.scale), _log_n_out(flow, r0, l, s1)
 
+# %% ../nbs/04_flow.ipynb #6df30e0d
 def inverse_radius(flow, r: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
     "Map data radii r [kpc] back to (base radius r0, ln n(r) [1/kpc^3]) with one batched reverse solve."
     s1 = jnp.maximum(jnp.log(r / flow.scale), _S_MIN) / (1.0 + _cusp_c(flow))
@@ -131,6 +138,7 @@ def _flow_dtype(flow):
     "Floating dtype of the flow's parameters (float64 by default; float32 after `cast_floats`)."
     return flow.net.layers[0].weight.dtype
 
+# %% ../nbs/04_flow.ipynb #6772977d
 def _check_flow_args(scale, solver, n_steps, cusp, cusp_init):
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive finite length in kpc, got {scale!r}")
@@ -181,50 +189,64 @@ class RadialFlow(eqx.Module):
             raise ValueError(f"adjoint must be 'checkpoint' or 'direct', got {adjoint!r}")
         self.adjoint = adjoint
 
-    @property
-    def cusp(self):
-        "Cusp power c >= 0 of the final map r -> r^(1+c)."
-        return _cusp_c(self)
+# %% ../nbs/04_flow.ipynb #e1170d8b
+@patch(as_prop=True)
+def cusp(self: RadialFlow):
+    "Cusp power c >= 0 of the final map r -> r^(1+c)."
+    return _cusp_c(self)
 
-    @property
-    def inner_slope(self):
-        "Asymptotic inner log-slope dln n/dln r = -3c/(1+c)."
-        return -3.0 * self.cusp / (1.0 + self.cusp)
+# %% ../nbs/04_flow.ipynb #86a84ce7
+@patch(as_prop=True)
+def inner_slope(self: RadialFlow):
+    "Asymptotic inner log-slope dln n/dln r = -3c/(1+c)."
+    return -3.0 * self.cusp / (1.0 + self.cusp)
 
-    def log_nu(self, r: Float[Array, "n"]) -> Float[Array, "n"]:
-        "ln n(r) [1/kpc^3] at radii r [kpc] (exact reverse solve)."
-        return inverse_radius(self, r)[1]
+# %% ../nbs/04_flow.ipynb #5790175b
+@patch
+def log_nu(self: RadialFlow, r: Float[Array, "n"]) -> Float[Array, "n"]:
+    "ln n(r) [1/kpc^3] at radii r [kpc] (exact reverse solve)."
+    return inverse_radius(self, r)[1]
 
-    def log_prob(self, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
-        "ln n(x) [1/kpc^3] at 3D positions x [kpc]; int n d^3x = 1."
-        return self.log_nu(jnp.linalg.norm(x, axis=-1))
+# %% ../nbs/04_flow.ipynb #8c7bb588
+@patch
+def log_prob(self: RadialFlow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
+    "ln n(x) [1/kpc^3] at 3D positions x [kpc]; int n d^3x = 1."
+    return self.log_nu(jnp.linalg.norm(x, axis=-1))
 
-    def inverse(self, x: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
-        "Base points z (standard normal, standardised units) of positions x [kpc]."
-        r = jnp.linalg.norm(x, axis=-1)
-        return x * (inverse_radius(self, r)[0] / r)[:, None]
+# %% ../nbs/04_flow.ipynb #223ebe66
+@patch
+def inverse(self: RadialFlow, x: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
+    "Base points z (standard normal, standardised units) of positions x [kpc]."
+    r = jnp.linalg.norm(x, axis=-1)
+    return x * (inverse_radius(self, r)[0] / r)[:, None]
 
-    def sample_with_log_prob(self, key: PRNGKeyArray, n: int) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
-        "n positions [kpc] and their ln n [1/kpc^3] from one forward solve."
-        z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
-        r0 = jnp.linalg.norm(z, axis=-1)
-        ln_r, ln_n = forward_radius(self, r0)
-        return z * (jnp.exp(ln_r) / r0)[:, None], ln_n
+# %% ../nbs/04_flow.ipynb #c8994857
+@patch
+def sample_with_log_prob(self: RadialFlow, key: PRNGKeyArray, n: int) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
+    "n positions [kpc] and their ln n [1/kpc^3] from one forward solve."
+    z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
+    r0 = jnp.linalg.norm(z, axis=-1)
+    ln_r, ln_n = forward_radius(self, r0)
+    return z * (jnp.exp(ln_r) / r0)[:, None], ln_n
 
-    def sample(self, key: PRNGKeyArray, n: int) -> Float[Array, "n 3"]:
-        "n positions [kpc] drawn from the flow (no log-determinant: cheaper than sample_with_log_prob)."
-        z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
-        r0 = jnp.linalg.norm(z, axis=-1)
-        s1 = _solve(self, _plain_field, jnp.maximum(jnp.log(r0), _S_MIN))
-        return z * (self.scale * jnp.exp((1.0 + self.cusp) * s1) / r0)[:, None]
+# %% ../nbs/04_flow.ipynb #74a1ef16
+@patch
+def sample(self: RadialFlow, key: PRNGKeyArray, n: int) -> Float[Array, "n 3"]:
+    "n positions [kpc] drawn from the flow (no log-determinant: cheaper than sample_with_log_prob)."
+    z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
+    r0 = jnp.linalg.norm(z, axis=-1)
+    s1 = _solve(self, _plain_field, jnp.maximum(jnp.log(r0), _S_MIN))
+    return z * (self.scale * jnp.exp((1.0 + self.cusp) * s1) / r0)[:, None]
 
-    def radial_table(self, n_base: int = 256, base_r: Float[Array, "m"] | None = None
-                     ) -> tuple[Float[Array, "m"], Float[Array, "m"]]:
-        """(ln r [ln kpc], ln n [1/kpc^3]) ascending in r, from ONE batched forward solve of base radii
-        (default `default_base_radii(n_base)`). Differentiable in the flow parameters."""
-        if base_r is None:
-            base_r = default_base_radii(n_base, dtype=_flow_dtype(self))
-        return forward_radius(self, jnp.sort(jnp.asarray(base_r)))
+# %% ../nbs/04_flow.ipynb #b55f7e7d
+@patch
+def radial_table(self: RadialFlow, n_base: int = 256, base_r: Float[Array, "m"] | None = None
+                       ) -> tuple[Float[Array, "m"], Float[Array, "m"]]:
+    """(ln r [ln kpc], ln n [1/kpc^3]) ascending in r, from ONE batched forward solve of base radii
+    (default `default_base_radii(n_base)`). Differentiable in the flow parameters."""
+    if base_r is None:
+        base_r = default_base_radii(n_base, dtype=_flow_dtype(self))
+    return forward_radius(self, jnp.sort(jnp.asarray(base_r)))
 
 # %% ../nbs/04_flow.ipynb #5c5f4b21
 _SOLVER_FIELDS = ("solver", "n_steps", "rtol", "atol", "max_steps", "adjoint")
@@ -251,10 +273,12 @@ def _cartesian_field(t, y, net):
     jac, vx = jax.vmap(jax.jacfwd(v, has_aux=True))(y[0])
     return vx, jnp.trace(jac, axis1=-2, axis2=-1)
 
+# %% ../nbs/04_flow.ipynb #b03b7b7e
 def cartesian_cnf_forward(flow, z: Float[Array, "n 3"]) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
     "Push base points z through the flow's ODE in 3D (before the cusp map); returns x(1) and int div dt."
     return _solve(flow, _cartesian_field, (z, jnp.zeros(z.shape[:1], z.dtype)))
 
+# %% ../nbs/04_flow.ipynb #8a3704ca
 def cartesian_cnf_log_prob(flow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
     "ln n(x) [1/kpc^3] by a reverse 3D solve with brute-force Jacobian traces (reference / benchmark baseline)."
     rho = jnp.linalg.norm(x, axis=-1) / flow.scale

@@ -75,7 +75,7 @@ def _log_where_positive(y, log: bool):
     z[:, use] = np.log(y[:, use])
     return z, use
 
-
+# %% ../nbs/09_inference.ipynb #f1464d59
 def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool = False,
                        method: str = "t") -> np.ndarray:
     """(len(q), ...) quantiles [q in %] of K ensemble members y (K, ...), per column. method 't': Student-t
@@ -168,7 +168,7 @@ _LABELS = dict(nu=r"$\nu$ [kpc$^{-3}$]", nu_slope=r"d ln $\nu$/d ln r", sigma_r2
                slope=r"d ln $\rho$/d ln r", Sigma=r"$\Sigma$ [kpc$^{-2}$]", sigma_los=r"$\sigma_{\rm los}$ [km/s]")
 _LOG_Y = ("nu", "sigma_r2", "M", "rho", "Sigma")
 
-
+# %% ../nbs/09_inference.ipynb #6c0ecc28
 def _ylim(mask, curves, keep, log: bool):
     """y-limits from the constrained radii only, so that extrapolations outside them do not squash the plot. Log axes:
     everything in `curves` (the 95% band) and `keep` (median, truth). Linear axes (slopes): all of `keep`, padded by
@@ -189,14 +189,14 @@ def _ylim(mask, curves, keep, log: bool):
     pad = 2.0 * half + 0.05 * (must.max() - must.min()) + 1e-12
     return must.min() - pad, must.max() + pad
 
-
+# %% ../nbs/09_inference.ipynb #668873fd
 def _focus_ylim(ax, mask, curves, log: bool, keep=()):
     "Set the y-limits of `_ylim`."
     lim = _ylim(mask, curves, keep, log)
     if lim is not None:
         ax.set_ylim(lim)
 
-
+# %% ../nbs/09_inference.ipynb #47540f67
 def _plot_one(ax, bands: ProfileBands, name: str, truth=None, color="C0"):
     "Median, 68% and 95% bands of one quantity, the truth dashed, unconstrained radii greyed."
     x = bands.R if name in PROJECTED else bands.r
@@ -225,7 +225,7 @@ def _truth_fn(truth, name):
                 beta="beta", sigma_los="sigma_los", Sigma="surface_density").get(name, name)
     return getattr(truth, attr, None)
 
-
+# %% ../nbs/09_inference.ipynb #a3e4d2c4
 def plot_bands(bands: ProfileBands, names=("nu", "sigma_r2", "M", "rho", "slope", "sigma_los"), truth=None,
                ncols: int = 3, figsize_per=(4.0, 3.2)):
     "A grid of panels, one per quantity, with bands and optional truth. Returns the matplotlib figure."
@@ -244,7 +244,7 @@ def plot_bands(bands: ProfileBands, names=("nu", "sigma_r2", "M", "rho", "slope"
 MSUN_GEV = 1.115416e57          # M_sun c^2 in GeV (M_sun = 1.98841e30 kg)
 KPC_CM = 3.0856775814913673e21  # cm
 
-
+# %% ../nbs/09_inference.ipynb #912ebcf9
 def _power_law_extension(rho, r_range):
     "rho inside r_range; outside, a power law continuing rho with its log-slope at the nearer edge."
     if r_range is None:

@@ -101,7 +101,7 @@ class PriorConfig:
             raise ValueError(f"sigma_prior_to must be a finite multiple of median(R) above grid[0] = {self.grid[0]}, "
                              f"got {self.sigma_prior_to!r}")
 
-# %% ../nbs/08_jeans.ipynb #f7a60066
+# %% ../nbs/08_jeans.ipynb #a6b15503
 def _curvature(f, h):
     "Mean squared second difference of f on a uniform grid of spacing h."
     return jnp.mean(((f[2:] - 2 * f[1:-1] + f[:-2]) / h**2) ** 2)
@@ -112,6 +112,7 @@ def _roughness(f, h, order: int):
         return _curvature(f, h)
     return jnp.mean(((f[3:] - 3 * f[2:-1] + 3 * f[1:-2] - f[:-3]) / h**3) ** 2)
 
+# %% ../nbs/08_jeans.ipynb #f7a60066
 class JeansLoss(eqx.Module):
     """loss_fn(model, batch, key) for `train`: mean negative log-likelihood of the stars in `batch` (keys R, x, y,
     vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen as `table`) or 'joint'.
@@ -138,7 +139,7 @@ class JeansLoss(eqx.Module):
     def __call__(self, model, batch, key):
         return _jeans_loss(self, model, batch, key)
 
-# %% ../nbs/08_jeans.ipynb #c7903b56
+# %% ../nbs/08_jeans.ipynb #48390f25
 def _los_star_ll(model, batch, table):
     "Per-star ln p(R, v_z) of the stars in `batch` (keys R, vz, verr) under `model` with density table (ln r, ln n)."
     ln_r, ln_n = table
@@ -151,6 +152,7 @@ def _los_nll(loss, model, batch, table, full):
         return -jnp.mean(los_log_lik(batch["R"], *table))
     return -jnp.mean(_los_star_ll(model, batch, table))
 
+# %% ../nbs/08_jeans.ipynb #c7903b56
 def _kernel_nll(loss, model, batch, key, full):
     kx, kk = jax.random.split(key)
     x = model.flow.sample(kx, loss.n_model)
@@ -163,7 +165,7 @@ def _kernel_nll(loss, model, batch, key, full):
     return -jnp.mean(kernel_log_lik(kk, xy, x[:, :2], loss.h, vz=batch["vz"], verr=batch["verr"],
                                     model_s2=s2, h_v=loss.h_v, v_sys=model.v_sys))
 
-# %% ../nbs/08_jeans.ipynb #0ced88c4
+# %% ../nbs/08_jeans.ipynb #fda05bc7
 def _sigma_grid(loss):
     "(radii [kpc], spacing) of the grid for the sigma_r^2 and shape roughness: uniform in ln r or in ln(1 + r/R_med)"
     if SIGMA_PRIORS[loss.sigma_prior][0] == "ln r":
@@ -172,6 +174,7 @@ def _sigma_grid(loss):
     u = jnp.linspace(jnp.log1p(jnp.exp(loss.lo) / loss.r_med), jnp.log1p(jnp.exp(loss.hi_s) / loss.r_med), loss.n_grid_s)
     return loss.r_med * jnp.expm1(u), u[1] - u[0]
 
+# %% ../nbs/08_jeans.ipynb #0ced88c4
 def _jeans_loss(loss, model, batch, key):
     full = loss.stage != "positions"
     table = loss.table if loss.stage == "velocities" else model.flow.radial_table(loss.n_table)
@@ -188,7 +191,7 @@ def _jeans_loss(loss, model, batch, key):
     return nll + pen_n + pen_s + pen_k + pen_m, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
                                                  "smooth_shape": pen_k, "mass_prior": pen_m}
 
-# %% ../nbs/08_jeans.ipynb #559539a4
+# %% ../nbs/08_jeans.ipynb #dfce51fa
 def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
     """A = `jeans_factor` at the points of the uniform grid ln_r [ln kpc] (G M = r sigma_r^2 A), and
     D = d(r sigma_r^2 A)/dln r / (r sigma_r^2) = 4 pi G r^2 rho / sigma_r^2 between neighbouring points. ln_n, ln_s2:
@@ -200,19 +203,21 @@ def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
     mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
     return A, (scale[1:] * A[1:] - scale[:-1] * A[:-1]) / (2 * e) / mid
 
+# %% ../nbs/08_jeans.ipynb #559539a4
 def _mass_penalty(ln_r, model, table):
     "<[-A]_+^2> + <[-D]_+^2> of `_mass_density_factors` on the uniform grid ln_r: 0 for a fit with M(<r) >= 0, rho(r) >= 0."
     A, D = _mass_density_factors(ln_r, lambda s: interp_linear(s, *table),
                                  lambda s: model.sigma.log_sigma_r2(jnp.exp(s)), model.beta)
     return jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
 
-# %% ../nbs/08_jeans.ipynb #83e351fb
+# %% ../nbs/08_jeans.ipynb #55089997
 def catalog_data(catalog, dtype=jnp.float32) -> dict:
     "Per-star arrays for the trainer: x, y, R [kpc], vz, verr [km/s] (verr = 0 where the catalog has none)."
     verr = np.zeros(catalog.n) if catalog.verr is None else np.asarray(catalog.verr)
     cols = dict(x=catalog.x, y=catalog.y, R=catalog.R, vz=catalog.vz, verr=verr)
     return {k: jnp.asarray(np.asarray(v, float), dtype) for k, v in cols.items()}
 
+# %% ../nbs/08_jeans.ipynb #83e351fb
 def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight_scale: float = 1.0, kind: str = "los",
                     table=None, n_table: int = 128, n_model: int = 2048, h: float = 0.0, h_v: float = 0.0,
                     dtype=jnp.float32) -> JeansLoss:
@@ -233,7 +238,7 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
                      a(math.log(prior.sigma_prior_to * Rmed)), stage, kind, int(n_table), int(n_model), int(n),
                      n_s, prior.sigma_prior)
 
-# %% ../nbs/08_jeans.ipynb #dfa7f94d
+# %% ../nbs/08_jeans.ipynb #7119890f
 def _stage_steps(steps, lr):
     "(positions, velocities, joint) steps and learning rates from numbers or 3-tuples."
     steps = (steps, steps, max(steps // 2, 1)) if isinstance(steps, int) else tuple(steps)
@@ -242,7 +247,7 @@ def _stage_steps(steps, lr):
         raise ValueError(f"steps and lr must be numbers or 3-tuples (positions, velocities, joint), got {steps}, {lr}")
     return steps, lr
 
-
+# %% ../nbs/08_jeans.ipynb #c845510b
 @dataclass(frozen=True)
 class ModelConfig:
     "The networks of a JeansModel."
@@ -257,7 +262,7 @@ class ModelConfig:
         if self.velocity not in ("gauss", "mixture"):
             raise ValueError(f"velocity must be 'gauss' or 'mixture', got {self.velocity!r}")
 
-
+# %% ../nbs/08_jeans.ipynb #dfa7f94d
 @dataclass(frozen=True)
 class FitConfig:
     """Everything that decides a Jeans fit besides the data, the anisotropy and the keys. steps/lr: a number s (lr)
@@ -275,14 +280,12 @@ class FitConfig:
     dtype: str = "float32"             # training precision (the fitted model is returned in float64)
     model: ModelConfig = ModelConfig()
     prior: PriorConfig = PriorConfig()
-
     def __post_init__(self):
         if self.loss not in ("los", "kernel"):
             raise ValueError(f"loss must be 'los' or 'kernel', got {self.loss!r}")
         if self.loss == "kernel" and self.model.velocity != "gauss":
             raise ValueError("loss='kernel' supports Gaussian velocities only: set velocity='gauss'")
         _stage_steps(self.steps, self.lr)
-
     def set(self, **options) -> "FitConfig":
         "A copy with options replaced, by field name of FitConfig, ModelConfig or PriorConfig (the names are unique)."
         own = {f.name for f in fields(FitConfig)} - {"model", "prior"}
@@ -293,14 +296,13 @@ class FitConfig:
         sub = {p: replace(getattr(self, p), **{k: v for k, v in options.items() if k in names})
                for p, names in parts.items()}
         return replace(self, **{k: v for k, v in options.items() if k in own}, **sub)
-
     def record(self) -> dict:
         "The configuration as a flat JSON-able dict (the run record's vocabulary: the option names of `set`)."
         flat = {k: v for k, v in asdict(self).items() if k not in ("model", "prior")}
         flat.update(asdict(self.model)); flat.update(asdict(self.prior))
         return {k: list(v) if isinstance(v, tuple) else v for k, v in flat.items()}
 
-# %% ../nbs/08_jeans.ipynb #945bc9e0
+# %% ../nbs/08_jeans.ipynb #9d9f0416
 @dataclass
 class FitResult:
     "Outcome of `fit`: the float64 model, each stage's TrainResult and the wall time [s]."
@@ -311,6 +313,7 @@ class FitResult:
 STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
           ("joint", ("flow", "sigma", "v_sys", "shape")))
 
+# %% ../nbs/08_jeans.ipynb #945bc9e0
 @eqx.filter_jit
 def _radial_table(flow, n_table):
     return flow.radial_table(n_table)
@@ -353,7 +356,7 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConf
         model = out[stage].model
     return FitResult(cast_floats(model, jnp.float64), out, time.perf_counter() - t0)
 
-# %% ../nbs/08_jeans.ipynb #9ec8e3ec
+# %% ../nbs/08_jeans.ipynb #3a213417
 @dataclass
 class FitEnsembleResult:
     "Outcome of `fit_ensemble`: the members' FitResults, their float64 models and whether they were bootstrapped."
@@ -362,6 +365,7 @@ class FitEnsembleResult:
     bootstrap: bool
     wall_time: float
 
+# %% ../nbs/08_jeans.ipynb #9ec8e3ec
 def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(),
                  members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None,
                  quiet: bool = False) -> FitEnsembleResult:
@@ -376,7 +380,7 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config
                        checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}")))
     return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0)
 
-# %% ../nbs/08_jeans.ipynb #6b608900
+# %% ../nbs/08_jeans.ipynb #c4bef509
 @dataclass
 class HeldOutComparison:
     "Per-star held-out log-likelihoods [ln(1/(kpc^2 km/s))] of one catalog under fits with different configurations."
@@ -390,7 +394,7 @@ class HeldOutComparison:
         d = self.loglik[i] - self.loglik[j]
         return float(d.sum()), float(d.std(ddof=1) * np.sqrt(d.size))
 
-
+# %% ../nbs/08_jeans.ipynb #6b608900
 def heldout_loglik(model: JeansModel, catalog, idx, n_table: int = 128) -> np.ndarray:
     "Exact per-star ln p(R, v_z) (position and velocity, with errors) of the stars `idx` of `catalog` under `model`."
     batch = {k: v[np.asarray(idx)] for k, v in catalog_data(catalog, jnp.float64).items()}

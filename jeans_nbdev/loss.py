@@ -8,7 +8,6 @@ __all__ = ['silverman_bandwidth', 'kernel_log_lik', 'los_nodes', 'los_log_lik', 
 
 # %% ../nbs/06_loss.ipynb #ee0bb856
 import math
-import time
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,7 +24,7 @@ def _log_normal(dv, var):
     "log N(dv; 0, var)"
     return -0.5 * (dv * dv / var + jnp.log(var) + _LOG_2PI)
 
-
+# %% ../nbs/06_loss.ipynb #40744b58
 def silverman_bandwidth(xy: Float[Array, "n 2"], n_model: int) -> float:
     "Silverman's rule for a 2D Gaussian KDE of n_model samples: h = sigma_MAD n_model^(-1/6) [kpc]"
     xy = jnp.asarray(xy)
@@ -80,7 +79,7 @@ def kernel_log_lik(key: PRNGKeyArray, xy: Float[Array, "n 2"], model_xy: Float[A
 def _log_cosh(u):
     return u + jnp.log1p(jnp.exp(-2.0 * u)) - math.log(2.0)
 
-
+# %% ../nbs/06_loss.ipynb #706023d3
 def los_nodes(R: Float[Array, "n"], r_max, n_nodes: int = 48):
     """Line-of-sight nodes r = R cosh(u), u in [0, u_max], R cosh(u_max) = max(r_max, 4R).
     Returns ln r (n, K), log quadrature weight incl. the Jacobian 2 dz = 2 r du (n, K), and ln cosh u (n, K)."""
@@ -152,7 +151,7 @@ def _check_data(xy, vz, verr, weights):
         raise ValueError("verr given without vz")
     return out
 
-
+# %% ../nbs/06_loss.ipynb #fc6b66f6
 def _table(density):
     if isinstance(density, (tuple, list)) and len(density) == 2:
         return jnp.asarray(density[0]), jnp.asarray(density[1])
@@ -160,7 +159,7 @@ def _table(density):
         return density.radial_table()
     raise ValueError(f"kind='los' needs a (ln_r, ln_n) table or an object with .radial_table(), got {type(density)}")
 
-
+# %% ../nbs/06_loss.ipynb #be42c208
 def _samples(density, key, n):
     if hasattr(density, "shape"):
         return jnp.asarray(density)
@@ -170,52 +169,62 @@ def _samples(density, key, n):
         return density(key, n)
     raise ValueError(f"kind='kernel' needs an (m, 3) sample array, .sample(key, n) or a callable, got {type(density)}")
 
-
+# %% ../nbs/06_loss.ipynb #2c942f50
 def tabulate_ln_sigma_r2(sigma_r2_fn, ln_r: Float[Array, "m"]) -> Float[Array, "m"]:
     "ln sigma_r^2 at radii exp(ln_r), through .log_sigma_r2 when the callable has it (SigmaR2Net)"
     r = jnp.exp(ln_r)
     return sigma_r2_fn.log_sigma_r2(r) if hasattr(sigma_r2_fn, "log_sigma_r2") else jnp.log(sigma_r2_fn(r))
 
-# %% ../nbs/06_loss.ipynb #1117af1f
+# %% ../nbs/06_loss.ipynb #f2972500
+def _los_log_lik_fn(xy, vz, verr, n_nodes, r_max_factor, tabulate_sigma):
+    "log_lik of kind='los' on checked data (see `make_log_lik`): a (ln r, ln n) table per call, exact LOS quadrature"
+    R = jnp.sqrt(jnp.sum(xy**2, axis=-1))
+
+    def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
+        ln_r, ln_n = _table(density)
+        if vz is None:
+            return los_log_lik(R, ln_r, ln_n, n_nodes=n_nodes, r_max_factor=r_max_factor)
+        if sigma_r2_fn is None:
+            raise ValueError("sigma_r2_fn is required when vz is given")
+        kw = (dict(ln_sigma_r2_tab=tabulate_ln_sigma_r2(sigma_r2_fn, ln_r)) if tabulate_sigma
+              else dict(sigma_r2_fn=sigma_r2_fn))
+        return los_log_lik(R, ln_r, ln_n, vz, verr, beta=beta, v_sys=v_sys, shape=shape, n_nodes=n_nodes,
+                           r_max_factor=r_max_factor, **kw)
+    return log_lik
+
+# %% ../nbs/06_loss.ipynb #5d600000
+def _kernel_log_lik_fn(xy, vz, verr, n_model, h, h_v, n_kernel, chunk):
+    "log_lik of kind='kernel' on checked data (see `make_log_lik`): n_model model samples per call, smeared kernel"
+    hh = jnp.asarray(silverman_bandwidth(xy, n_model) if h is None else h, xy.dtype)  # traced: no re-compile per h
+
+    def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
+        if shape is not None:
+            raise ValueError("a non-Gaussian velocity shape is implemented for kind='los' only")
+        if key is None:
+            raise ValueError("kind='kernel' needs a PRNG key")
+        ks, kk = jax.random.split(key)
+        x3 = _samples(density, ks, n_model)
+        if vz is None:
+            return kernel_log_lik(kk, xy, x3[:, :2], hh, n_kernel=n_kernel, chunk=chunk)
+        if sigma_r2_fn is None:
+            raise ValueError("sigma_r2_fn is required when vz is given")
+        return kernel_log_lik(kk, xy, x3[:, :2], hh, vz=vz, verr=verr, model_s2=sigma_z2(x3, sigma_r2_fn, beta),
+                              h_v=h_v, v_sys=v_sys, n_kernel=n_kernel, chunk=chunk)
+    return log_lik
+
+# %% ../nbs/06_loss.ipynb #d666c5ba
 def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_factor: float = 10.0,
                  tabulate_sigma: bool = True, n_model: int = 2048, h=None, h_v: float = 0.0, n_kernel: int = 1,
                  chunk: int = 64):
     "Bind data; return log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None) -> per-star (n,)"
     xy, vz, verr, _ = _check_data(xy, vz, verr, None)
     if kind == "los":
-        R = jnp.sqrt(jnp.sum(xy**2, axis=-1))
-
-        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
-            ln_r, ln_n = _table(density)
-            if vz is None:
-                return los_log_lik(R, ln_r, ln_n, n_nodes=n_nodes, r_max_factor=r_max_factor)
-            if sigma_r2_fn is None:
-                raise ValueError("sigma_r2_fn is required when vz is given")
-            kw = (dict(ln_sigma_r2_tab=tabulate_ln_sigma_r2(sigma_r2_fn, ln_r)) if tabulate_sigma
-                  else dict(sigma_r2_fn=sigma_r2_fn))
-            return los_log_lik(R, ln_r, ln_n, vz, verr, beta=beta, v_sys=v_sys, shape=shape, n_nodes=n_nodes,
-                               r_max_factor=r_max_factor, **kw)
-        return log_lik
+        return _los_log_lik_fn(xy, vz, verr, n_nodes, r_max_factor, tabulate_sigma)
     if kind == "kernel":
-        hh = jnp.asarray(silverman_bandwidth(xy, n_model) if h is None else h, xy.dtype)  # traced: no re-compile per h
-
-        def log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None):
-            if shape is not None:
-                raise ValueError("a non-Gaussian velocity shape is implemented for kind='los' only")
-            if key is None:
-                raise ValueError("kind='kernel' needs a PRNG key")
-            ks, kk = jax.random.split(key)
-            x3 = _samples(density, ks, n_model)
-            if vz is None:
-                return kernel_log_lik(kk, xy, x3[:, :2], hh, n_kernel=n_kernel, chunk=chunk)
-            if sigma_r2_fn is None:
-                raise ValueError("sigma_r2_fn is required when vz is given")
-            return kernel_log_lik(kk, xy, x3[:, :2], hh, vz=vz, verr=verr, model_s2=sigma_z2(x3, sigma_r2_fn, beta),
-                                  h_v=h_v, v_sys=v_sys, n_kernel=n_kernel, chunk=chunk)
-        return log_lik
+        return _kernel_log_lik_fn(xy, vz, verr, n_model, h, h_v, n_kernel, chunk)
     raise ValueError(f"kind must be 'los' or 'kernel', got {kind!r}")
 
-
+# %% ../nbs/06_loss.ipynb #a2b75c52
 def make_loss(kind: str = "los", xy=None, vz=None, verr=None, weights=None, **options):
     """Bind data; return loss(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None) -> scalar, the
     (weighted) negative mean per-star log-likelihood. See make_log_lik for the options of each kind."""
@@ -238,13 +247,13 @@ def curvature_penalty_table(ln_r: Float[Array, "m"], ln_y: Float[Array, "m"], lo
     w = 0.5 * (h0 + h1) * ((s >= lo) & (s <= hi))
     return jnp.sum(w * d2**2) / jnp.maximum(jnp.sum(w), 1e-300)
 
-
+# %% ../nbs/06_loss.ipynb #dfd97427
 def curvature_penalty_fn(fn, lo, hi, n: int = 64) -> Float[Array, ""]:
     "Mean squared exact second derivative of a scalar function ln y = fn(ln r) on n uniform points in [lo, hi]"
     s = jnp.linspace(lo, hi, n)
     return jnp.mean(jax.vmap(jax.grad(jax.grad(fn)))(s) ** 2)
 
-
+# %% ../nbs/06_loss.ipynb #fa6a828e
 def curvature_range(R: Float[Array, "n"], q=(0.02, 0.98)):
     "(ln R_q0, ln R_q1): the ln r range the projected radii R [kpc] constrain"
     lo, hi = jnp.quantile(jnp.asarray(R), jnp.asarray(q))

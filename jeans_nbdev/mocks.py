@@ -8,10 +8,10 @@ __all__ = ['OMDistribution', 'mock_by_name', 'sample_mock', 'binned_velocity_mom
 # %% ../nbs/03_mocks.ipynb #a68d8934
 import jax
 import math
-import time
 
 import jax.numpy as jnp
 import numpy as np
+from fastcore.basics import patch   # methods defined one per cell, after their class
 from jaxtyping import Array, Float
 from scipy.integrate import cumulative_simpson
 from scipy.special import betaln
@@ -23,21 +23,25 @@ from .data import Catalog, Truth6D, TruthModel, truth_by_name, from_arrays
 def _zhao_params(z: bg.Zhao):
     return tuple(float(np.asarray(getattr(z, k))) for k in ("rho0", "rs", "alpha", "beta", "gamma"))
 
+# %% ../nbs/03_mocks.ipynb #ff030642
 def _zhao_density(p, r):
     rho0, rs, a, b, g = p
     x = r / rs
     return rho0 * x**-g * (1 + x**a) ** ((g - b) / a)
 
+# %% ../nbs/03_mocks.ipynb #cb22d6fa
 def _zhao_log_slope(p, r):
     rho0, rs, a, b, g = p
     xa = (r / rs) ** a
     return -g + (g - b) * xa / (1 + xa)
 
+# %% ../nbs/03_mocks.ipynb #f374a935
 def _zhao_total(p):
     "4 pi rho0 rs^3 B((3-g)/a, (b-3)/a)/a (inf for b <= 3)."
     rho0, rs, a, b, g = p
     return math.inf if b <= 3 else 4 * math.pi * rho0 * rs**3 * math.exp(betaln((3 - g) / a, (b - 3) / a)) / a
 
+# %% ../nbs/03_mocks.ipynb #434a2e7c
 def _cum_mass(p, r):
     "M(<r) on an increasing log grid r: leading power law below r[0], Simpson in ln r above."
     rho0, rs, a, b, g = p
@@ -45,6 +49,7 @@ def _cum_mass(p, r):
     y = 4 * math.pi * r**3 * _zhao_density(p, r)
     return m0 + np.concatenate([[0.0], cumulative_simpson(y, x=np.log(r))])
 
+# %% ../nbs/03_mocks.ipynb #0507e1ae
 def _psi_tail(p, rmax, mmax):
     "int_rmax^inf G M/r^2 dr for the outer power law rho ~ rho0 rs^b r^-b (b > 2)."
     rho0, rs, a, b, g = p
@@ -71,33 +76,36 @@ class OMDistribution:
         self.lnQ, self.lnf = np.log(self.Q), np.log(np.maximum(self.f, 1e-300))
         self.speed_table = self._speed_table()
 
-    def _df(self, tp, n_s):
-        "f(Q) on Q = Psi(r_i) (ascending) by the OM/Eddington integral in s = ln((Q - Psi)/Q)."
-        r, ra = self.r, self.ra
-        rho_q = _zhao_density(tp, r) / _zhao_total(tp) * (1 + r**2 / ra**2)
-        s_q = _zhao_log_slope(tp, r) + 2 * r**2 / (r**2 + ra**2)
-        g = -rho_q * s_q * r / (bg.G * self.mass)                  # d rho_Q / d Psi, > 0 for a positive DF
-        if not np.all(g > 0):
-            i = np.flatnonzero(~(g > 0))[0]
-            raise ValueError(f"the Osipkov-Merritt DF of this model is negative: rho_Q = (1 + r^2/r_a^2) nu rises "
-                             f"outwards at r = {r[i]:.3g} kpc; r_a = {ra} is too small for this tracer")
-        h = g * np.gradient(np.log(g), self.lnr) / (-bg.G * self.mass / r)   # d^2 rho_Q / d Psi^2
-        lnpsi, h = np.log(self.psi[::-1]), h[::-1]
-        Q = self.psi[::-1]
-        s = np.linspace(math.log(1e-16), 0.0, n_s)
-        with np.errstate(divide="ignore"):
-            hv = np.interp(np.log(Q[:, None] * -np.expm1(s)[None, :]), lnpsi, h, left=0.0, right=h[-1])
-        f = np.sqrt(Q) * np.trapezoid(hv * np.exp(s / 2), s, axis=1) / (math.sqrt(8) * math.pi**2)
-        if not np.all(np.isfinite(f)) or np.any(f < -1e-6 * f.max()):
-            raise ValueError(f"the Osipkov-Merritt DF of this model is negative (min f/max f = {f.min() / f.max():.3g}): "
-                             f"r_a = {ra} is too small for this tracer")
-        return Q, np.maximum(f, 0.0)
+# %% ../nbs/03_mocks.ipynb #e925e2bb
+@patch
+def _df(self: OMDistribution, tp, n_s):
+    "f(Q) on Q = Psi(r_i) (ascending) by the OM/Eddington integral in s = ln((Q - Psi)/Q)."
+    r, ra = self.r, self.ra
+    rho_q = _zhao_density(tp, r) / _zhao_total(tp) * (1 + r**2 / ra**2)
+    s_q = _zhao_log_slope(tp, r) + 2 * r**2 / (r**2 + ra**2)
+    g = -rho_q * s_q * r / (bg.G * self.mass)                  # d rho_Q / d Psi, > 0 for a positive DF
+    if not np.all(g > 0):
+        i = np.flatnonzero(~(g > 0))[0]
+        raise ValueError(f"the Osipkov-Merritt DF of this model is negative: rho_Q = (1 + r^2/r_a^2) nu rises "
+                         f"outwards at r = {r[i]:.3g} kpc; r_a = {ra} is too small for this tracer")
+    h = g * np.gradient(np.log(g), self.lnr) / (-bg.G * self.mass / r)   # d^2 rho_Q / d Psi^2
+    lnpsi, h = np.log(self.psi[::-1]), h[::-1]
+    Q = self.psi[::-1]
+    s = np.linspace(math.log(1e-16), 0.0, n_s)
+    with np.errstate(divide="ignore"):
+        hv = np.interp(np.log(Q[:, None] * -np.expm1(s)[None, :]), lnpsi, h, left=0.0, right=h[-1])
+    f = np.sqrt(Q) * np.trapezoid(hv * np.exp(s / 2), s, axis=1) / (math.sqrt(8) * math.pi**2)
+    if not np.all(np.isfinite(f)) or np.any(f < -1e-6 * f.max()):
+        raise ValueError(f"the Osipkov-Merritt DF of this model is negative (min f/max f = {f.min() / f.max():.3g}): "
+                         f"r_a = {ra} is too small for this tracer")
+    return Q, np.maximum(f, 0.0)
 
 # %% ../nbs/03_mocks.ipynb #057b573f
 def _quantile_nodes(n_q: int):
     "Quantiles q_j = (1 - cos(pi j/(n_q - 1)))/2: dense near 0 and 1, where the quantile function of a speed is steep."
     return 0.5 * (1 - np.cos(np.pi * np.linspace(0, 1, n_q)))
 
+# %% ../nbs/03_mocks.ipynb #a241b246
 def _speed_quantiles(om: OMDistribution, lnr_k, n_u: int = 4096, n_q: int = 2049, a_u: float = 5.0):
     "s = |w|/sqrt(2 Psi) at quantiles _quantile_nodes(n_q) of p(s) ~ s^2 f(Psi (1 - s^2)), for each radius exp(lnr_k)."
     psi_k = np.interp(lnr_k, om.lnr, om.psi)
@@ -110,11 +118,12 @@ def _speed_quantiles(om: OMDistribution, lnr_k, n_u: int = 4096, n_q: int = 2049
     q = _quantile_nodes(n_q)
     return np.stack([np.interp(q, ck, sg) for ck in c])
 
-def _om_speed_table(self, n_r: int = 400):
+# %% ../nbs/03_mocks.ipynb #e8c9e260
+@patch
+def _speed_table(self: OMDistribution, n_r: int = 400):
     lo, hi = np.interp([1e-9, 1 - 1e-9], self.cdf, self.lnr)   # radii holding all but 2e-9 of the stars
     lnr_k = np.linspace(lo, hi, n_r)
     return lnr_k, _speed_quantiles(self, lnr_k)
-OMDistribution._speed_table = _om_speed_table
 
 # %% ../nbs/03_mocks.ipynb #b720e96b
 def _rng_from_key(key) -> np.random.Generator:
@@ -123,6 +132,7 @@ def _rng_from_key(key) -> np.random.Generator:
     if jnp.issubdtype(k.dtype, jax.dtypes.prng_key): k = jax.random.key_data(k)
     return np.random.default_rng(np.asarray(k, dtype=np.uint32).ravel().tolist())
 
+# %% ../nbs/03_mocks.ipynb #7a280729
 def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
     "Positions (n, 3) [kpc] and velocities (n, 3) [km/s] from the tabulated OM DF."
     lnr = np.interp(rng.uniform(size=n), om.cdf, om.lnr)
@@ -148,6 +158,7 @@ def mock_by_name(name: str) -> TruthModel:
     "Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name."
     return truth_by_name(name)
 
+# %% ../nbs/03_mocks.ipynb #5981b73d
 def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
                 om: OMDistribution | None = None) -> Catalog:
     "Mock Catalog of n stars (truth columns in .truth), Gaussian v_z errors of verr [km/s] if verr > 0."
@@ -177,6 +188,7 @@ def binned_velocity_moments(x, v, truth: TruthModel, nbin: int):
                     1 - np.mean((1 - bt[i]) * s2[i]) / np.mean(s2[i]), len(i)))
     return np.array(out)
 
+# %% ../nbs/03_mocks.ipynb #25ec4751
 def _xv(cat: Catalog):
     t = cat.truth
     return np.stack([cat.x, cat.y, t.z], 1), np.stack([t.vx, t.vy, cat.vz if t.vz_true is None else t.vz_true], 1)

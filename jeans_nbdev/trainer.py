@@ -25,6 +25,7 @@ __all__ = ['TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'boo
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
                   "batch_size", "val_fraction", "eval_every", "patience", "min_delta")
 
+# %% ../nbs/07_trainer.ipynb #be8dadd0
 @dataclass(frozen=True)
 class TrainConfig:
     "Settings of `train`. Fields listed in `_RESULT_FIELDS` change the result; the rest only logging/IO."
@@ -65,6 +66,7 @@ def make_schedule(cfg: TrainConfig) -> optax.Schedule:
         return optax.cosine_decay_schedule(cfg.lr, cfg.steps, alpha=cfg.final_lr_frac)
     return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, cfg.warmup, cfg.steps, end)
 
+# %% ../nbs/07_trainer.ipynb #86329618
 @functools.lru_cache(maxsize=64)
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
     "Adam/AdamW on `make_schedule(cfg)`, after global-norm clipping. Cached per config so jitted steps are reused."
@@ -84,10 +86,12 @@ def split_stars(key, n: int, val_fraction: float) -> tuple[Int[Array, "n_train"]
     perm = jax.random.permutation(key, n)
     return jnp.sort(perm[n_val:]), jnp.sort(perm[:n_val])
 
+# %% ../nbs/07_trainer.ipynb #06f90269
 def bootstrap_indices(key, idx: Int[Array, "m"]) -> Int[Array, "m"]:
     "Resample the index array `idx` with replacement (same length)."
     return idx[jax.random.randint(key, idx.shape, 0, idx.shape[0])]
 
+# %% ../nbs/07_trainer.ipynb #376481b2
 def batch_indices(key, n: int, batch_size: int, step) -> Int[Array, "batch_size"]:
     "Rows of minibatch `step` out of n: a pure function of (key, step), one fresh permutation per epoch."
     per_epoch = n // batch_size
@@ -106,6 +110,7 @@ class TrainingDivergedError(FloatingPointError):
             f"last finite loss = {last_finite_loss}; gradient norm = {grad_norm}; "
             f"largest norms of the parameters that gave it: " + ", ".join(f"{k}: {v:.4g}" for k, v in top))
 
+# %% ../nbs/07_trainer.ipynb #64c81305
 def param_norms(params: PyTree) -> dict[str, float]:
     "L2 norm of every array leaf, keyed by its path in the pytree, plus 'total'."
     out = {}
@@ -135,6 +140,7 @@ def save_checkpoint(path: str, state: PyTree, meta: dict) -> str:
         raise
     return path
 
+# %% ../nbs/07_trainer.ipynb #5959135b
 def read_checkpoint(path: str, like: PyTree | None = None) -> tuple[dict, PyTree | None]:
     "Header dict and (if a template `like` is given) the state stored in checkpoint `path`."
     with open(path, "rb") as f:
@@ -149,12 +155,15 @@ def _select(keep, new: PyTree, old: PyTree) -> PyTree:
     "Leafwise where(keep, new, old) for a scalar `keep`."
     return jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, old)
 
+# %% ../nbs/07_trainer.ipynb #022ad1ff
 def _take(data: dict, idx) -> dict:
     return {k: jnp.take(v, idx, axis=0) for k, v in data.items()}
 
+# %% ../nbs/07_trainer.ipynb #a335f5e1
 def _scalar_terms(aux: dict) -> dict:
     return {k: v for k, v in aux.items() if jnp.ndim(v) == 0}
 
+# %% ../nbs/07_trainer.ipynb #90713c5e
 def _one_step(params, arrays, opt_state, data, keys, step, active, *, static, loss_fn, optimizer, batch_size):
     n = next(iter(data.values())).shape[0]
     batch = data if batch_size is None or batch_size >= n else _take(data, batch_indices(keys[1], n, batch_size, step))
@@ -174,6 +183,7 @@ def _step_members(params, arrays, opt_state, data, keys, step, active, static, l
     f = functools.partial(_one_step, static=static, loss_fn=loss_fn, optimizer=optimizer, batch_size=batch_size)
     return jax.vmap(f, in_axes=(0, 0, 0, 0, 0, None, 0))(params, arrays, opt_state, data, keys, step, active)
 
+# %% ../nbs/07_trainer.ipynb #fa0c8b02
 @eqx.filter_jit
 def _eval_members(params, arrays, data, keys, static, loss_fn):
     def f(p, a, d, k):
@@ -188,9 +198,11 @@ def _data_fingerprint(data: dict) -> str:
         h.update(k.encode()); h.update(str(a.shape).encode()); h.update(str(a.dtype).encode()); h.update(a.tobytes())
     return h.hexdigest()
 
+# %% ../nbs/07_trainer.ipynb #fa4d876b
 def _n_evals(cfg: TrainConfig) -> int:
     return 0 if cfg.val_fraction == 0 else math.ceil(cfg.steps / cfg.eval_every)
 
+# %% ../nbs/07_trainer.ipynb #af34707c
 def _init_state(params, opt_state, keys, cfg, term_names):
     M, T = keys.shape[0], cfg.steps
     hist = {"loss": np.full((M, T), np.nan), "grad_norm": np.full((M, T), np.nan),
@@ -213,6 +225,7 @@ def _diverged(state, step, member, loss, terms, gnorm):
     return TrainingDivergedError(step, member, float(loss[member]), bad_terms or ["<loss>"], last,
                                  float(gnorm[member]), param_norms(p))
 
+# %% ../nbs/07_trainer.ipynb #8f2a7a67
 def _validate(state, step, cfg, arrays, data_val, static, loss_fn):
     val = np.asarray(_eval_members(state["params"], arrays, data_val, state["keys"], static, loss_fn))
     active = state["active"]
@@ -296,13 +309,16 @@ class TrainResult:
     val_idx: np.ndarray
     checkpoint: str | None = None
 
+# %% ../nbs/07_trainer.ipynb #734eb940
 def _stack(tree):
     "Add a leading member axis of length 1 to every array leaf (other leaves, e.g. activation functions, kept)."
     return jax.tree.map(lambda a: a[None] if eqx.is_array(a) else a, tree)
 
+# %% ../nbs/07_trainer.ipynb #588331d2
 def _member(tree, m: int):
     return jax.tree.map(lambda a: a[m] if eqx.is_array(a) else a, tree)
 
+# %% ../nbs/07_trainer.ipynb #291fd181
 def raw_key(key):
     "The uint32 key data of a PRNG key (new-style typed keys and old-style uint32 keys alike)."
     if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
@@ -318,6 +334,7 @@ def _check_data(data: dict) -> int:
         raise ValueError(f"data arrays must share the leading (star) axis length, got {ns}")
     return next(iter(ns.values()))
 
+# %% ../nbs/07_trainer.ipynb #e6bcb9a6
 def _member_data(key, data, n, cfg, boot_key=None):
     "Member keys (split, shuffle, step, val) and its train/validation data."
     keys = jax.random.split(raw_key(key), 4)
@@ -353,6 +370,7 @@ def _fit_stack(models, keys, members_data, loss_fn, cfg, filter_spec, checkpoint
     state["arrays"] = arrays
     return state, static, wall, ckpt
 
+# %% ../nbs/07_trainer.ipynb #e21394bf
 def train(model: eqx.Module, loss_fn: Callable, data: dict, *, key, config: TrainConfig | None = None,
           filter_spec=eqx.is_inexact_array, checkpoint_dir: str | None = None, resume: bool = True,
           callback: Callable | None = None, bootstrap_key=None, **overrides) -> TrainResult:
@@ -376,6 +394,7 @@ class TrainEnsembleResult:
     vectorized: bool
     wall_time: float
 
+# %% ../nbs/07_trainer.ipynb #b4befc43
 def _stack_models(models):
     arrs = [eqx.filter(m, eqx.is_array) for m in models]
     stacked = jax.tree.map(lambda *a: jnp.stack(a), *arrs)
@@ -418,6 +437,7 @@ def _proc_int(path: str, count_lines: bool = False) -> int | None:
     except (OSError, ValueError):
         return None
 
+# %% ../nbs/07_trainer.ipynb #bd5a7459
 def release_compiled_if_crowded(fraction: float = 0.5) -> bool:
     """Clear JAX's compilation caches when this process holds more than `fraction` of the kernel's memory-map limit
     (see above). Returns whether it cleared them."""

@@ -33,7 +33,7 @@ def run_budget(full: bool, n: int, config: FitConfig = FitConfig()) -> dict:
     members = SMALL_CATALOG_MEMBERS if full and n < 5000 else b["members"]
     return dict(members=members, config=config.set(steps=b["steps"]))
 
-
+# %% ../nbs/10_validation.ipynb #b29732e7
 def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta=None, members: int = 2,
              config: FitConfig = FitConfig(steps=150), seed: int = 0, n_grid: int = 40, quiet: bool = True) -> dict:
     "Fit a shipped Gaia Challenge catalog with `members` bootstrap members and compare with its truth; beta=None: the true anisotropy."
@@ -85,7 +85,7 @@ def _realized_metrics(b, t, cat, sel):
     fit = b.median("sigma_r2")[sel] / np.asarray(t.sigma_r2(jnp.asarray(b.r[sel])))
     return float(np.abs(q - 1).max()), float(np.abs(fit - q).max())
 
-
+# %% ../nbs/10_validation.ipynb #db1ae306
 def metrics(run: dict) -> dict:
     "Accuracy figures of one validation run (relative errors as fractions, slopes as absolute differences)."
     b, t, rh, cat = run["bands"], run["truth"], run["r_half"], run["catalog"]
@@ -111,7 +111,7 @@ def metrics(run: dict) -> dict:
         wall_time_s=run["wall_time"])
 
 # %% ../nbs/10_validation.ipynb #800fffc2
-TARGETS = {  # (metric, limit) per catalog size; from the issues (sigma_r^2: the training issue), see the table above
+TARGETS = {  # (metric, limit) per catalog size: the targets table above
     1000: [("M_max_err_05_2", 0.15), ("rho_err_half", 0.30), ("M_coverage95", 0.90), ("slope_err_05", 0.3),
            ("sigma_r2_max_err", 0.20)],
     10000: [("M_max_err_05_2", 0.07), ("rho_max_err_05_2", 0.20), ("slope_err_05", 0.3), ("sigma_r2_max_err", 0.10)],
@@ -138,7 +138,7 @@ def binned_dispersion(catalog, n_bins: int = 8):
         out.append((np.median(catalog.R[idx]), np.sqrt(s2), np.sqrt(s2 / (2 * (len(idx) - 1)))))
     return np.array(out).T
 
-
+# %% ../nbs/10_validation.ipynb #522c1751
 def _plot_realized(ax, run):
     "The stars' realised sigma_r^2 (q times the truth's) at 0.25-4 r_1/2, with standard errors."
     t, cat = run["truth"], run["catalog"]
@@ -183,7 +183,7 @@ def _gaussian_velocities(cat, truth, verr: float, seed: int):
     vz = np.sqrt(s2z) * rng.normal(size=x.size) + verr * rng.normal(size=x.size)
     return data.from_arrays(x, y, vz, verr if verr > 0 else None, source=f"{cat.source} (Gaussian v_z)")
 
-
+# %% ../nbs/10_validation.ipynb #8730b883
 def _true_slopes(truth, r) -> tuple[np.ndarray, np.ndarray]:
     "dln nu/dln r and dln sigma_r^2/dln r of a truth model at radii r [kpc] (exact, by autodiff)."
     r = jnp.asarray(r, float)
@@ -196,7 +196,7 @@ def true_jeans_factor(truth, r, true_slopes=None) -> np.ndarray:
     g_nu, g_s2 = _true_slopes(truth, r) if true_slopes is None else true_slopes
     return np.asarray(bg.jeans_factor(g_nu, g_s2, np.asarray(truth.beta(jnp.asarray(r, float)))))
 
-
+# %% ../nbs/10_validation.ipynb #c0fba2d4
 def _slope_errors(model, truth, r, true_slopes=None) -> dict:
     "Fitted minus true dln nu/dln r and dln sigma_r^2/dln r at radii r [kpc] (true_slopes: as in `true_jeans_factor`)."
     g_nu, g_s2 = _true_slopes(truth, r) if true_slopes is None else true_slopes
@@ -204,7 +204,7 @@ def _slope_errors(model, truth, r, true_slopes=None) -> dict:
     return dict(d_slope_nu=np.asarray(log_slope(model.nu, r, mode="reverse")) - g_nu,
                 d_slope_s2=np.asarray(log_slope(model.sigma_r2, r, mode="reverse")) - g_s2)
 
-
+# %% ../nbs/10_validation.ipynb #7c4945ef
 def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
     "[(label, catalog, true depths z)] for realization_scatter"
     from jeans_nbdev.mocks import sample_mock
@@ -215,7 +215,7 @@ def _scatter_catalogs(model, truth, n, seeds, verr, gaussian):
         cats.append((f"mock seed {s}", _gaussian_velocities(cat, truth, verr, s) if gaussian else cat, cat.truth.z))
     return cats
 
-
+# %% ../nbs/10_validation.ipynb #b6cda472
 def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 3), *, config: FitConfig = FitConfig(),
                         verr: float = 2.0, radii=SCATTER_RADII, gaussian: bool = False, quiet: bool = True) -> dict:
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:

@@ -22,7 +22,7 @@ def _softplus_log(x):
     "log(softplus(x)), accurate for very negative x"
     return jnp.where(x < -30.0, x, jnp.log(jax.nn.softplus(x)))
 
-
+# %% ../nbs/05_velocity.ipynb #d0674682
 class SigmaR2Net(eqx.Module):
     "sigma_r^2(r) [(km/s)^2] = v_scale^2 softplus(mlp(ln(r/scale)) + c): smooth, positive, O(1) internally."
     mlp: eqx.nn.MLP
@@ -65,7 +65,7 @@ def as_beta_fn(beta):
         raise ValueError(f"constant anisotropy beta must be < 1, got {beta!r}")
     return lambda r: jnp.full_like(r, b)
 
-
+# %% ../nbs/05_velocity.ipynb #a5944d67
 def sigma_z2(x: Float[Array, "n 3"], sigma_r2_fn, beta=None) -> Float[Array, "n"]:
     "Line-of-sight (z) velocity variance [(km/s)^2] at 3D positions x [kpc]: sigma_r^2 (1 - beta R^2/r^2)"
     x = jnp.asarray(x)
@@ -127,7 +127,7 @@ def _sample_positions(key, sampler, n):
         return sampler(key, n)
     raise ValueError(f"sampler must have .sample(key, n) or be callable (key, n) -> (n, 3), got {type(sampler)}")
 
-
+# %% ../nbs/05_velocity.ipynb #ddbcd6d6
 def sample_velocities(key: PRNGKeyArray, x: Float[Array, "n 3"], sigma_r2_fn, beta=None,
                       shape: VelocityShape | None = None) -> Float[Array, "n 3"]:
     """Velocities [km/s] at positions x with variances (sigma_r^2, sigma_t^2, sigma_t^2) in spherical axes: Gaussian,
@@ -145,14 +145,14 @@ def sample_velocities(key: PRNGKeyArray, x: Float[Array, "n 3"], sigma_r2_fn, be
         g = g * jnp.sqrt(jnp.take_along_axis(c, k[:, None], axis=-1))
     return s_t[:, None] * g + ((s_r - s_t) * jnp.sum(g * rhat, -1))[:, None] * rhat
 
-
+# %% ../nbs/05_velocity.ipynb #549a18f7
 def sample_phase_space(key: PRNGKeyArray, flow, sigma_r2_fn, beta, n: int, shape: VelocityShape | None = None):
     "(x [kpc], v [km/s]), each (n, 3): positions from `flow` (.sample or callable), velocities (Gaussian or `shape`)"
     kx, kv = jax.random.split(key)
     x = _sample_positions(kx, flow, n)
     return x, sample_velocities(kv, x, sigma_r2_fn, beta, shape)
 
-
+# %% ../nbs/05_velocity.ipynb #701ce32b
 def project(x: Float[Array, "n 3"], v: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
     "Observed columns (x [kpc], y [kpc], v_z [km/s]) stacked as (n, 3); the line of sight is z"
     return jnp.stack([x[:, 0], x[:, 1], v[:, 2]], axis=-1)
