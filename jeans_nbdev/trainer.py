@@ -121,7 +121,7 @@ def param_norms(params: PyTree) -> dict[str, float]:
     return out
 
 # %% ../nbs/07_trainer.ipynb #fdd31045
-_FORMAT = "jeans_nbdev.train/1"
+_FORMAT = "jeans_nbdev.trainer/2"   # /2: the header counts "members" (was "n_members")
 
 def save_checkpoint(path: str, state: PyTree, meta: dict) -> str:
     "Atomically write `meta` (JSON) + `state` (equinox leaves) to `path`; returns the path."
