@@ -8,6 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+from fastcore.basics import patch   # methods defined one per cell, after their class
 import equinox as eqx
 import matplotlib.pyplot as plt
 from jaxtyping import Array, Float
@@ -240,43 +241,8 @@ def plot_rv(d: dict, axes=None):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_explore.ipynb #64dd8925
-class _ExplorerViews:
-    "The drawing half of `Explorer`: redraws its `Output` views from its models, catalog, terms and controls."
-    def _show(self, key, fig):
-        from IPython.display import display
-        with self.out[key]:
-            self.out[key].clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
-
-    def _draw_t(self):
-        "Redraw the views that depend on the flow time t (of the selected member)."
-        flow, t = self.models[self.member.value].flow, float(self.t.value)
-        lr, ln_n = map(np.asarray, intermediate_log_density(flow, t))
-        self.last["density"] = dict(t=t, ln_r=lr, ln_n=ln_n)
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        plot_flow_density(flow, (0.0, 1.0), ax=ax)
-        ax.plot(np.exp(lr), ln_n, "C3", lw=2, label=f"t = {t:g}"); ax.legend(fontsize=7)
-        self._show("density", fig)
-        self._show("push", plot_pushforward(flow, t, n=self.n_push))
-
-    def _draw_member(self):
-        "Redraw the views that depend on the selected member."
-        i = int(self.member.value)
-        m = self.models[i]
-        d = surface_density_data(self.catalog.R)
-        self.last["Sigma"] = dict(member=i, R=d["R"], data=d["Sigma"], model=model_surface_density_binned(m, d["edges"]))
-        self.last["Rv"] = dict(member=i, **rv_densities(m, self.catalog, self.rv_grid, self.rv_h))
-        self.last["jeans"] = dict(member=i, **self.terms[i])
-        self._show("Sigma", plot_surface_density(m, self.catalog))
-        self._show("Rv", plot_rv(self.last["Rv"]))
-        self._show("jeans", plot_jeans_terms(self.terms[i], self.r))
-        self._show("member", plot_member(self.terms, self.r, i))
-        self._draw_t()   # the n_t and pushforward views show the selected member's flow
-
 # %% ../nbs/11_explore.ipynb #3e78b05d
-class Explorer(_ExplorerViews):
+class Explorer:
     "ipywidgets views of a fit: `.tab` (the widget), `.t` (FloatSlider), `.member` (Dropdown), `.last` (last values)."
     def __init__(self, models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None):
         import ipywidgets as w
@@ -308,6 +274,44 @@ class Explorer(_ExplorerViews):
     def _ipython_display_(self):
         from IPython.display import display
         display(self.tab)
+
+# %% ../nbs/11_explore.ipynb #f252eb7a
+@patch
+def _show(self: Explorer, key, fig):
+    from IPython.display import display
+    with self.out[key]:
+        self.out[key].clear_output(wait=True)
+        display(fig)
+    plt.close(fig)
+
+# %% ../nbs/11_explore.ipynb #ad2c4ee2
+@patch
+def _draw_t(self: Explorer):
+    "Redraw the views that depend on the flow time t (of the selected member)."
+    flow, t = self.models[self.member.value].flow, float(self.t.value)
+    lr, ln_n = map(np.asarray, intermediate_log_density(flow, t))
+    self.last["density"] = dict(t=t, ln_r=lr, ln_n=ln_n)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    plot_flow_density(flow, (0.0, 1.0), ax=ax)
+    ax.plot(np.exp(lr), ln_n, "C3", lw=2, label=f"t = {t:g}"); ax.legend(fontsize=7)
+    self._show("density", fig)
+    self._show("push", plot_pushforward(flow, t, n=self.n_push))
+
+# %% ../nbs/11_explore.ipynb #0f4a4c76
+@patch
+def _draw_member(self: Explorer):
+    "Redraw the views that depend on the selected member."
+    i = int(self.member.value)
+    m = self.models[i]
+    d = surface_density_data(self.catalog.R)
+    self.last["Sigma"] = dict(member=i, R=d["R"], data=d["Sigma"], model=model_surface_density_binned(m, d["edges"]))
+    self.last["Rv"] = dict(member=i, **rv_densities(m, self.catalog, self.rv_grid, self.rv_h))
+    self.last["jeans"] = dict(member=i, **self.terms[i])
+    self._show("Sigma", plot_surface_density(m, self.catalog))
+    self._show("Rv", plot_rv(self.last["Rv"]))
+    self._show("jeans", plot_jeans_terms(self.terms[i], self.r))
+    self._show("member", plot_member(self.terms, self.r, i))
+    self._draw_t()   # the n_t and pushforward views show the selected member's flow
 
 # %% ../nbs/11_explore.ipynb #081dbdbc
 def explore(fit_or_models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None) -> Explorer:
