@@ -14,7 +14,8 @@ from .numerics import cast_floats
 
 # %% auto #0
 __all__ = ['BENCHES', 'median_time', 'bench_background', 'bench_mocks', 'bench_flow', 'bench_loss', 'steps_to_converge',
-           'bench_fit', 'bench_validation', 'run_benches', 'write_results_page']
+           'bench_fit', 'matmul_rate', 'step_flops', 'bench_ensemble', 'bench_validation', 'run_benches',
+           'write_results_page']
 
 # %% ../nbs/12_bench.ipynb #05f20041
 def median_time(fn, *args, repeats: int = 10) -> tuple[float, float]:
@@ -165,6 +166,80 @@ def bench_fit(model: str = "PlumCuspOm", n: int = 1000, steps=(600, 600, 300), r
               f"{ {k: round(v, 1) for k, v in res['stage_wall_s'].items()} }; steps to convergence {res['steps_to_converge']}")
     return res
 
+# %% ../nbs/12_bench.ipynb #36bf06bf
+def matmul_rate(n: int = 512, repeats: int = 10) -> float:
+    "Floating-point operations per second [flop/s] of an n x n float32 matrix product on the default device."
+    a = jnp.ones((n, n), jnp.float32) / n
+    f = jax.jit(lambda x: x @ x)
+    return 2.0 * n**3 / median_time(f, a, repeats=repeats)[1]
+
+# %% ../nbs/12_bench.ipynb #6614b465
+def step_flops(catalog, beta, config) -> dict:
+    "XLA's count of floating-point operations of one member's value-and-gradient step, per stage of `jeans.fit`."
+    from jeans_nbdev.jeans import STAGES, catalog_data, make_jeans_loss, trainable
+    from jeans_nbdev.jeans import JeansModel
+    dtype = jnp.dtype(config.dtype)
+    model = cast_floats(JeansModel(jax.random.key(0), scale=float(np.median(catalog.R)), v_scale=10.0, beta=beta,
+                                   velocity=config.model.velocity), dtype)
+    data = catalog_data(catalog, dtype)
+    out = {}
+    for stage, parts in STAGES:
+        L = make_jeans_loss(stage, catalog.R, config.prior, n_table=config.n_table, dtype=dtype)
+        p, rest = eqx.partition(model, trainable(model, parts))
+        arrays, static = eqx.partition(rest, eqx.is_array)
+        f = jax.jit(jax.value_and_grad(lambda p, a: L(eqx.combine(p, a, static), data, jax.random.key(0))[0]))
+        cost = f.lower(p, arrays).compile().cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        out[stage] = float(cost.get("flops", float("nan")))
+    return out
+
+# %% ../nbs/12_bench.ipynb #4c6ca27a
+def _stage_costs(ens) -> dict:
+    "Compilation [s], stepping [s] and steps of a fit_ensemble result, summed over its stages."
+    stages = ens.members[0].stages.values()
+    compile_s = sum(r.timing["compile_s"] for r in stages)
+    loop_s = sum(r.timing["loop_s"] for r in stages)
+    return dict(compile_s=compile_s, stepping_s=loop_s - compile_s, steps=sum(r.steps_done for r in stages))
+
+# %% ../nbs/12_bench.ipynb #ed2032ec
+def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCuspOm", n: int = 1000,
+                   steps: int = 600, verbose: bool = True) -> dict:
+    "Wall time, compilation, stepping and cost per member-step of batched ensembles (and a sequential one), in one run."
+    from jeans_nbdev.data import load_gaia_challenge, shipped_path, truth_by_name
+    from jeans_nbdev.jeans import FitConfig, fit_ensemble
+    cat, beta, cfg = load_gaia_challenge(shipped_path(model, n, err=True)), truth_by_name(model).anisotropy, FitConfig(steps=steps)
+    runs = [(M, True) for M in members] + ([(sequential, False)] if sequential else [])
+    out = {"devices": len(jax.local_devices()), "runs": []}
+    for M, batched in runs:
+        ens = fit_ensemble(cat, beta, key=jax.random.key(0), config=cfg, members=M, quiet=True, batched=batched)
+        c = _stage_costs(ens) if batched else dict(compile_s=float("nan"), stepping_s=float("nan"), steps=float("nan"))
+        out["runs"].append(dict(members=M, batched=batched, wall_s=ens.wall_time, members_per_min=60 * M / ens.wall_time,
+                                ms_per_member_step=1e3 * c["stepping_s"] / (M * c["steps"]), **c))
+    flops, rate = step_flops(cat, beta, cfg), matmul_rate()
+    n_steps = dict(zip(("positions", "velocities", "joint"), (steps, steps, max(steps // 2, 1))))
+    out["bound_ms_per_member_step"] = 1e3 * sum(flops[s] * k for s, k in n_steps.items()) / sum(n_steps.values()) / rate
+    out.update(flops=flops, matmul_gflops=rate / 1e9)
+    if verbose:
+        _print_ensemble(out, model, n, steps)
+    return out
+
+# %% ../nbs/12_bench.ipynb #3cdc6dee
+def _print_ensemble(out: dict, model: str, n: int, steps: int):
+    print(f"{model}, {n} stars, {steps}/{steps}/{steps // 2} steps, {out['devices']} device(s):")
+    print("members  mode        wall [s]  compile [s]  stepping [s]  members/min  ms per member-step")
+    for r in out["runs"]:
+        print(f"{r['members']:7d}  {'batched' if r['batched'] else 'sequential':10s}  {r['wall_s']:8.1f}  "
+              f"{r['compile_s']:11.1f}  {r['stepping_s']:12.1f}  {r['members_per_min']:11.1f}  {r['ms_per_member_step']:18.2f}")
+    batched = {r["members"]: r for r in out["runs"] if r["batched"]}
+    if 1 in batched and max(batched) > 1:
+        M = max(batched)
+        print(f"{M} members cost {batched[M]['wall_s'] / batched[1]['wall_s']:.2f} x one member "
+              f"(target <= 3) and {batched[M]['wall_s'] / 60:.1f} min (target <= 2)")
+    best = min(r["ms_per_member_step"] for r in out["runs"] if r["batched"])
+    print(f"arithmetic bound {out['bound_ms_per_member_step']:.2f} ms per member-step ({sum(out['flops'].values()) / 3e6:.1f} "
+          f"Mflop per step on average over the stages, float32 matmul at {out['matmul_gflops']:.1f} Gflop/s): the best "
+          f"batched run is {best / out['bound_ms_per_member_step']:.1f} x the bound (target <= 3)")
+
 # %% ../nbs/12_bench.ipynb #3989bda6
 def bench_validation(full: bool = False, verbose: bool = True, config=None) -> dict:
     "Validation metrics of the shipped mocks at the CI or full budget (`validation.run_budget`), `config` a FitConfig."
@@ -187,7 +262,7 @@ def bench_validation(full: bool = False, verbose: bool = True, config=None) -> d
 
 # %% ../nbs/12_bench.ipynb #2f0da33e
 BENCHES = {"background": bench_background, "mocks": bench_mocks, "flow": bench_flow, "loss": bench_loss,
-           "fit": bench_fit, "validation": bench_validation}
+           "fit": bench_fit, "ensemble": bench_ensemble, "validation": bench_validation}
 
 # %% ../nbs/12_bench.ipynb #73c837a9
 def run_benches(only: str | None = None, full: bool = False, echo: bool = True) -> dict:

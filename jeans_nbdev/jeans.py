@@ -16,7 +16,8 @@ from .background import AbstractAnisotropy, isotropic, jeans_factor
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from .loss import kernel_log_lik, los_log_lik, silverman_bandwidth
-from .trainer import TrainConfig, raw_key, release_compiled_if_crowded, train
+from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_member, stack_models,
+                      train_members)
 
 # %% auto #0
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
@@ -115,7 +116,8 @@ def _roughness(f, h, order: int):
 # %% ../nbs/08_jeans.ipynb #f7a60066
 class JeansLoss(eqx.Module):
     """loss_fn(model, batch, key) for `train`: mean negative log-likelihood of the stars in `batch` (keys R, x, y,
-    vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen as `table`) or 'joint'.
+    vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen: `table`, or the model's
+    flow tabulated without gradient) or 'joint'.
     kind: 'los' (exact line of sight) or 'kernel' (smeared samples). Its terms: nll, smooth_n, smooth_sigma,
     smooth_shape, mass_prior."""
     lo: Array                    # ln r [ln kpc] where the penalty grid starts
@@ -123,7 +125,7 @@ class JeansLoss(eqx.Module):
     w_n: Array                   # weight of the ln n curvature
     w_s: Array                   # weight of the ln sigma_r^2 roughness
     w_m: Array                   # weight of the M >= 0, rho >= 0 penalty (the mass prior, not scaled with N)
-    table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage
+    table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage (None: tabulate the flow)
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
     r_med: Array                 # median projected radius [kpc]: the scale of the ln(1 + r/R) variable
@@ -177,7 +179,9 @@ def _sigma_grid(loss):
 # %% ../nbs/08_jeans.ipynb #0ced88c4
 def _jeans_loss(loss, model, batch, key):
     full = loss.stage != "positions"
-    table = loss.table if loss.stage == "velocities" else model.flow.radial_table(loss.n_table)
+    frozen = loss.stage == "velocities"          # the density is frozen: the given table, or the flow's without gradient
+    table = loss.table if frozen and loss.table is not None else model.flow.radial_table(loss.n_table)
+    table = jax.lax.stop_gradient(table) if frozen else table
     nll = _los_nll(loss, model, batch, table, full) if loss.kind == "los" else _kernel_nll(loss, model, batch, key, full)
     grid = jnp.linspace(loss.lo, loss.hi, loss.n_grid)
     h = grid[1] - grid[0]
@@ -224,11 +228,9 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     """JeansLoss for one stage. The density's penalty grid is `prior.grid[2]` radii over [grid[0], grid[1]] x median(R)
     [kpc], log-spaced; the sigma_r^2, shape and mass priors use the same start and spacing out to prior.sigma_prior_to x
     median(R). weight_scale multiplies the smoothness weights (fit passes 1000 / N). `table` = frozen (ln r, ln n) for
-    stage 'velocities'."""
+    stage 'velocities' (None: the flow of the model being fitted, tabulated at every step without gradient)."""
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
-    if stage == "velocities" and table is None:
-        raise ValueError("stage 'velocities' needs the frozen density `table`")
     lo, hi, n = prior.grid
     n_s = int(round(math.log(prior.sigma_prior_to / lo) / math.log(hi / lo) * (n - 1))) + 1   # ~ the same spacing
     Rmed = float(np.median(np.asarray(R)))
@@ -314,10 +316,6 @@ STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
           ("joint", ("flow", "sigma", "v_sys", "shape")))
 
 # %% ../nbs/08_jeans.ipynb #945bc9e0
-@eqx.filter_jit
-def _radial_table(flow, n_table):
-    return flow.radial_table(n_table)
-
 def _init_model(key, catalog, beta, dtype, mc: ModelConfig):
     vz = np.asarray(catalog.vz, float)
     v_scale = 1.4826 * float(np.median(np.abs(vz - np.median(vz))))
@@ -326,59 +324,75 @@ def _init_model(key, catalog, beta, dtype, mc: ModelConfig):
                    velocity=mc.velocity)
     return cast_floats(m, dtype)
 
+# %% ../nbs/08_jeans.ipynb #2362a688
+def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, checkpoint_dir, quiet: bool):
+    """The three stages for len(keys) members trained together (`train_members`); member m is `fit` with key keys[m]
+    and bootstrap key boot_keys[m]. Returns the stacked final model (training precision) and {stage: result}."""
+    steps, lrs = _stage_steps(cfg.steps, cfg.lr)
+    dtype, M = jnp.dtype(cfg.dtype), len(keys)
+    pairs = [jax.random.split(raw_key(k)) for k in keys]                        # (init, fit) per member
+    model = stack_models([_init_model(p[0], catalog, beta, dtype, cfg.model) for p in pairs])
+    data = catalog_data(catalog, dtype)
+    h = silverman_bandwidth(np.stack([catalog.x, catalog.y], -1), cfg.n_model) if cfg.loss == "kernel" else 0.0
+    out = {}
+    for (stage, parts), n, lr_ in zip(STAGES[:1] if cfg.positions_only else STAGES, steps, lrs):
+        if n == 0:
+            continue
+        L = make_jeans_loss(stage, catalog.R, cfg.prior, weight_scale=1000.0 / catalog.n, kind=cfg.loss,
+                            n_table=cfg.n_table, n_model=cfg.n_model, h=h, dtype=dtype)
+        tcfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=cfg.batch_size,
+                           val_fraction=cfg.val_fraction, eval_every=cfg.eval_every, quiet=quiet,
+                           desc=stage if M == 1 else f"{stage} ({M} members)", checkpoint_every=cfg.checkpoint_every)
+        path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage, "checkpoint.eqx")
+        out[stage] = train_members(model, L, data, keys=[p[1] for p in pairs], bootstrap_keys=boot_keys, config=tcfg,
+                                   filter_spec=trainable(model, parts), checkpoint_path=path)
+        model = out[stage].models
+    return model, out
+
 # %% ../nbs/08_jeans.ipynb #aa2eef43
 def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(), bootstrap_key=None,
         checkpoint_dir: str | None = None, quiet: bool = False) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint, each one `train` call. config: a FitConfig (`FitConfig().set(steps=..., mass_prior=...)`). bootstrap_key:
     resample the training stars with replacement. checkpoint_dir: checkpoints per stage, so an interrupt loses little."""
-    t0, cfg, prior = time.perf_counter(), config, config.prior
+    t0 = time.perf_counter()
     release_compiled_if_crowded()
-    steps, lrs = _stage_steps(cfg.steps, cfg.lr)
-    dtype = jnp.dtype(cfg.dtype)
-    k_init, k_fit = jax.random.split(raw_key(key))
-    model = _init_model(k_init, catalog, beta, dtype, cfg.model)
-    data = catalog_data(catalog, dtype)
-    h = silverman_bandwidth(np.stack([catalog.x, catalog.y], -1), cfg.n_model) if cfg.loss == "kernel" else 0.0
-    out, w_scale = {}, 1000.0 / catalog.n
-    for (stage, parts), n, lr_ in zip(STAGES[:1] if cfg.positions_only else STAGES, steps, lrs):
-        if n == 0:
-            continue
-        table = _radial_table(model.flow, cfg.n_table) if stage == "velocities" else None
-        L = make_jeans_loss(stage, catalog.R, prior, weight_scale=w_scale, kind=cfg.loss, table=table,
-                            n_table=cfg.n_table, n_model=cfg.n_model, h=h, dtype=dtype)
-        tcfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=cfg.batch_size,
-                           val_fraction=cfg.val_fraction, eval_every=cfg.eval_every, quiet=quiet, desc=stage,
-                           checkpoint_every=cfg.checkpoint_every)
-        out[stage] = train(model, L, data, key=k_fit, config=tcfg, filter_spec=trainable(model, parts),
-                           checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage),
-                           bootstrap_key=bootstrap_key)
-        model = out[stage].model
-    return FitResult(cast_floats(model, jnp.float64), out, time.perf_counter() - t0)
+    model, stages = _fit_members(catalog, beta, [key], [bootstrap_key], config, checkpoint_dir, quiet)
+    return FitResult(cast_floats(select_member(model, 0), jnp.float64), {s: r.members[0] for s, r in stages.items()},
+                     time.perf_counter() - t0)
 
 # %% ../nbs/08_jeans.ipynb #3a213417
 @dataclass
 class FitEnsembleResult:
-    "Outcome of `fit_ensemble`: the members' FitResults, their float64 models and whether they were bootstrapped."
+    "Outcome of `fit_ensemble`: the members' FitResults, their float64 models and whether they were bootstrapped / batched."
     members: list
     models: list
     bootstrap: bool
     wall_time: float
+    batched: bool = True
 
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
 def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(),
-                 members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None,
-                 quiet: bool = False) -> FitEnsembleResult:
-    """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars), one after the
-    other; member i checkpoints under checkpoint_dir/member_i."""
+                 members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None, quiet: bool = False,
+                 batched: bool = True) -> FitEnsembleResult:
+    """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars): trained together
+    (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i)."""
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
-    t0, out = time.perf_counter(), []
-    for i, k in enumerate(jax.random.split(raw_key(key), members)):
-        kf, kb = jax.random.split(k)
-        out.append(fit(catalog, beta, key=kf, config=config, bootstrap_key=kb if bootstrap else None, quiet=quiet,
-                       checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}")))
-    return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    keys = [jax.random.split(k) for k in jax.random.split(raw_key(key), members)]      # (fit, bootstrap) per member
+    boots = [k[1] if bootstrap else None for k in keys]
+    if not batched:
+        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet,
+                   checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
+               for i, (k, b) in enumerate(zip(keys, boots))]
+        return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False)
+    release_compiled_if_crowded()
+    model, stages = _fit_members(catalog, beta, [k[0] for k in keys], boots, config, checkpoint_dir, quiet)
+    models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]
+    wall = time.perf_counter() - t0
+    out = [FitResult(m, {s: r.members[i] for s, r in stages.items()}, wall) for i, m in enumerate(models)]
+    return FitEnsembleResult(out, models, bootstrap, wall, True)
 
 # %% ../nbs/08_jeans.ipynb #c4bef509
 @dataclass

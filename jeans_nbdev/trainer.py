@@ -18,8 +18,9 @@ import jeans_nbdev.numerics  # float64 on (00_numerics); the trainer casts model
 
 # %% auto #0
 __all__ = ['TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap_indices', 'batch_indices',
-           'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'TrainResult', 'raw_key',
-           'train', 'TrainEnsembleResult', 'train_ensemble', 'release_compiled_if_crowded']
+           'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'member_sharding',
+           'shard_members', 'gather_members', 'TrainResult', 'select_member', 'raw_key', 'train', 'TrainEnsembleResult',
+           'stack_models', 'train_members', 'train_ensemble', 'release_compiled_if_crowded']
 
 # %% ../nbs/07_trainer.ipynb #da3d0dc5
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
@@ -42,7 +43,7 @@ class TrainConfig:
     patience: int | None = None       # evaluations without improvement before stopping (None: never)
     min_delta: float = 0.0            # a validation improvement smaller than this does not count
     checkpoint_every: int | None = None  # steps between checkpoints (None: only at the end)
-    log_every: int = 10               # steps between progress-bar updates
+    chunk: int = 50                   # steps per compiled call: progress, callback and host checks between chunks
     quiet: bool = False               # True: no progress bar
     desc: str = "train"               # progress-bar label
 
@@ -53,7 +54,8 @@ class TrainConfig:
                "batch_size": self.batch_size is None or self.batch_size >= 1,
                "val_fraction": 0 <= self.val_fraction < 1, "eval_every": self.eval_every >= 1,
                "patience": self.patience is None or self.patience >= 1,
-               "checkpoint_every": self.checkpoint_every is None or self.checkpoint_every >= 1}
+               "checkpoint_every": self.checkpoint_every is None or self.checkpoint_every >= 1,
+               "chunk": self.chunk >= 1}
         for name, ok in bad.items():
             if not ok:
                 raise ValueError(f"TrainConfig: bad {name} = {getattr(self, name)!r}")
@@ -177,11 +179,51 @@ def _one_step(params, arrays, opt_state, data, keys, step, active, *, static, lo
     new_params = _select(keep, eqx.apply_updates(params, updates), params)
     return new_params, _select(keep, new_opt, opt_state), loss, _scalar_terms(aux), gnorm, ok
 
-# %% ../nbs/07_trainer.ipynb #aa66f70e
+# %% ../nbs/07_trainer.ipynb #aa9ee57b
+def member_sharding(members: int) -> jax.sharding.NamedSharding | None:
+    "Sharding of a leading member axis over the most local devices that divide `members` (None: one device)."
+    devices = jax.local_devices()
+    d = max(k for k in range(1, len(devices) + 1) if members % k == 0)
+    if d == 1:
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices[:d]), ("members",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("members"))
+
+# %% ../nbs/07_trainer.ipynb #5f8f1134
+def shard_members(tree: PyTree, sharding) -> PyTree:
+    "Every array leaf of `tree` placed with `sharding` (leading member axis split); unchanged for sharding None."
+    if sharding is None:
+        return tree
+    return jax.tree.map(lambda a: jax.device_put(a, sharding) if eqx.is_array(a) else a, tree)
+
+def gather_members(tree: PyTree) -> PyTree:
+    "Every array leaf of `tree` on the default device (undoes `shard_members`)."
+    dev = jax.local_devices()[0]
+    return jax.tree.map(lambda a: jax.device_put(a, dev) if isinstance(a, jax.Array) else a, tree)
+
+# %% ../nbs/07_trainer.ipynb #c08d5b6c
 @eqx.filter_jit
-def _step_members(params, arrays, opt_state, data, keys, step, active, static, loss_fn, optimizer, batch_size):
-    f = functools.partial(_one_step, static=static, loss_fn=loss_fn, optimizer=optimizer, batch_size=batch_size)
-    return jax.vmap(f, in_axes=(0, 0, 0, 0, 0, None, 0))(params, arrays, opt_state, data, keys, step, active)
+def _advance(params, arrays, opt_state, data, keys, start, count, active, static, loss_fn, optimizer, batch_size,
+             length):
+    """Steps start .. start + count - 1 (count <= length) of every member in one call, without a host sync. Returns
+    (params, opt_state, failed, (loss, terms, grad_norm, ok) with a leading step axis of `length`). On one device the
+    members run one by one (lax.map); on several, vmap-ed with the member axis split over the devices."""
+    step = functools.partial(_one_step, static=static, loss_fn=loss_fn, optimizer=optimizer, batch_size=batch_size)
+    if member_sharding(active.shape[0]) is None:
+        members = lambda f, *x: jax.lax.map(lambda y: f(*y), x)
+    else:
+        members = lambda f, *x: jax.vmap(f)(*x)
+    run = lambda p, o, t, act: members(lambda *y: step(*y[:5], t, y[5]), p, arrays, o, data, keys, act)
+    buf = jax.tree.map(lambda s: jnp.zeros((length,) + s.shape, s.dtype),
+                       jax.eval_shape(run, params, opt_state, start, active)[2:])
+    def body(c):
+        i, p, o, failed, buf = c
+        p, o, *out = run(p, o, start + i, active & ~failed)
+        buf = jax.tree.map(lambda b, v: b.at[i].set(v), buf, tuple(out))
+        return i + 1, p, o, failed | (active & ~out[3]), buf
+    init = (jnp.zeros((), jnp.int32), params, opt_state, jnp.zeros_like(active), buf)
+    _, params, opt_state, failed, buf = jax.lax.while_loop(lambda c: c[0] < count, body, init)
+    return params, opt_state, failed, buf
 
 # %% ../nbs/07_trainer.ipynb #fa0c8b02
 @eqx.filter_jit
@@ -242,7 +284,7 @@ def _validate(state, step, cfg, arrays, data_val, static, loss_fn):
 
 # %% ../nbs/07_trainer.ipynb #ab32e1e7
 def _run(params, arrays, static, data_train, data_val, keys, loss_fn, cfg, ckpt_path, resume, callback, meta):
-    opt = make_optimizer(replace(cfg, quiet=False, log_every=1, checkpoint_every=None, desc=""))
+    opt = make_optimizer(replace(cfg, quiet=False, chunk=1, checkpoint_every=None, desc=""))
     one = jax.tree.map(lambda a: a[0], (params, arrays, data_train))
     _, aux = eqx.filter_eval_shape(loss_fn, eqx.combine(one[0], one[1], static), one[2], jax.random.PRNGKey(0))
     meta = dict(meta, config={k: getattr(cfg, k) for k in _RESULT_FIELDS}, terms=sorted(_scalar_terms(aux)))
@@ -252,46 +294,72 @@ def _run(params, arrays, static, data_train, data_val, keys, loss_fn, cfg, ckpt_
         diff = [k for k in ("config", "data", "terms", "members") if old.get(k) != meta.get(k)]
         if diff or not np.array_equal(state["keys"], np.asarray(keys)):
             raise ValueError(f"checkpoint {ckpt_path} does not match this run (differs in: {diff or ['key']})")
+    sh = member_sharding(int(keys.shape[0]))
+    state["params"], state["opt_state"] = shard_members((state["params"], state["opt_state"]), sh)
+    arrays, data_train, data_val = shard_members((arrays, data_train, data_val), sh)
     return _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_path, callback, meta)
 
 # %% ../nbs/07_trainer.ipynb #0274daf6
+def _chunk_ends(start: int, cfg: TrainConfig, validate: bool) -> list[int]:
+    "Steps after which the host takes over: multiples of chunk, eval_every (if validating), checkpoint_every; the end."
+    every = [cfg.chunk] + [cfg.eval_every] * validate + [cfg.checkpoint_every or cfg.steps]
+    return sorted({min(s, cfg.steps) for e in every for s in range(e, cfg.steps + e, e)} - set(range(start + 1)))
+
+# %% ../nbs/07_trainer.ipynb #869e81a4
+def _record_chunk(state, start, count, buf):
+    "Copy one chunk's per-step (loss, terms, grad norm) into the history; the first non-finite step as an error."
+    loss, terms, gnorm, ok = jax.device_get(buf)
+    act, hist = state["active"], state["history"]
+    bad = act[None] & ~ok[:count]
+    n_ok = int(np.argmax(bad.any(1))) if bad.any() else count
+    for k, v in [("loss", loss), ("grad_norm", gnorm)] + [(f"term/{t}", v) for t, v in terms.items()]:
+        hist[k][act, start:start + n_ok] = v[:n_ok, act].T
+    state["steps_done"] = state["steps_done"] + act * n_ok
+    if n_ok < count:
+        member = int(np.flatnonzero(bad[n_ok])[0])
+        return _diverged(state, start + n_ok, member, loss[n_ok], {k: v[n_ok] for k, v in terms.items()}, gnorm[n_ok])
+    return None
+
+# %% ../nbs/07_trainer.ipynb #b46edee0
+def _progress(bar, state, n: int, validating: bool):
+    "Advance the progress bar by n steps, showing the members' mean loss (and best validation loss)."
+    post = {"loss": f"{np.nanmean(state['history']['loss'][:, int(state['step']) - 1]):.5g}"}
+    best = state["best_val"][np.isfinite(state["best_val"])]
+    if validating and best.size:
+        post["best_val"] = f"{best.mean():.5g}"
+    bar.set_postfix(post, refresh=False)
+    bar.update(n)
+
+# %% ../nbs/07_trainer.ipynb #34a76c93
 def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_path, callback, meta):
-    t0, hist, start = time.perf_counter(), state["history"], int(state["step"])
+    t0, start, times = time.perf_counter(), int(state["step"]), []
     bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=cfg.quiet, leave=True)
     save = lambda: ckpt_path and save_checkpoint(ckpt_path, state, dict(meta, step=int(state["step"])))
-    for step in range(start, cfg.steps):
+    for end in _chunk_ends(start, cfg, data_val is not None):
         if not state["active"].any():
             break
-        out = _step_members(state["params"], arrays, state["opt_state"], data_train, state["keys"], jnp.asarray(step),
-                            jnp.asarray(state["active"]), static, loss_fn, opt, cfg.batch_size)
-        loss, terms, gnorm, ok = jax.device_get((out[2], out[3], out[4], out[5]))
-        bad = np.flatnonzero(state["active"] & ~ok)
-        if bad.size:
-            bar.close()
-            raise _diverged(state, step, int(bad[0]), loss, terms, gnorm)
-        act = state["active"]
-        state["params"], state["opt_state"] = out[0], out[1]
-        hist["loss"][act, step], hist["grad_norm"][act, step] = loss[act], gnorm[act]
-        for k, v in terms.items():
-            hist[f"term/{k}"][act, step] = v[act]
-        state["steps_done"] = state["steps_done"] + act
-        state["step"] = np.asarray(step + 1, np.int64)
-        if data_val is not None and ((step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps):
-            _validate(state, step, cfg, arrays, data_val, static, loss_fn)
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            post = {"loss": f"{np.nanmean(loss):.5g}"}
-            if data_val is not None and np.isfinite(state["best_val"]).any():
-                post["best_val"] = f"{np.nanmean(np.where(np.isfinite(state['best_val']), state['best_val'], np.nan)):.5g}"
-            bar.set_postfix(post, refresh=False)
-        bar.update(1)
-        stop = callback is not None and bool(callback(step + 1, {"loss": loss, "terms": terms}))
-        if cfg.checkpoint_every and (step + 1) % cfg.checkpoint_every == 0 and not stop:
+        tc = time.perf_counter()
+        p, o, failed, buf = _advance(state["params"], arrays, state["opt_state"], data_train, state["keys"],
+                                     jnp.asarray(start), jnp.asarray(end - start), jnp.asarray(state["active"]),
+                                     static, loss_fn, opt, cfg.batch_size, cfg.chunk)
+        state["params"] = p              # a failed member is frozen at the parameters that gave the failure
+        err = _record_chunk(state, start, end - start, buf)
+        times.append((end - start, time.perf_counter() - tc))
+        if err is not None:
+            bar.close(); raise err
+        state["opt_state"], state["step"] = o, np.asarray(end, np.int64)
+        if data_val is not None and (end % cfg.eval_every == 0 or end == cfg.steps):
+            _validate(state, end - 1, cfg, arrays, data_val, static, loss_fn)
+        _progress(bar, state, end - start, data_val is not None)
+        stop = callback is not None and bool(callback(end, {"loss": state["history"]["loss"][:, end - 1]}))
+        if cfg.checkpoint_every and end % cfg.checkpoint_every == 0 and not stop:
             save()
+        start = end
         if stop:
             break
     bar.close()
     save()
-    return state, time.perf_counter() - t0
+    return state, time.perf_counter() - t0, times
 
 # %% ../nbs/07_trainer.ipynb #5302a8f4
 @dataclass
@@ -308,6 +376,7 @@ class TrainResult:
     train_idx: np.ndarray
     val_idx: np.ndarray
     checkpoint: str | None = None
+    timing: dict = field(default_factory=dict)   # compile_s, step_s, chunks: see `_timing`
 
 # %% ../nbs/07_trainer.ipynb #734eb940
 def _stack(tree):
@@ -315,7 +384,8 @@ def _stack(tree):
     return jax.tree.map(lambda a: a[None] if eqx.is_array(a) else a, tree)
 
 # %% ../nbs/07_trainer.ipynb #588331d2
-def _member(tree, m: int):
+def select_member(tree: PyTree, m: int) -> PyTree:
+    "Member m of a stacked pytree: every array leaf indexed [m] along its leading axis, other leaves kept."
     return jax.tree.map(lambda a: a[m] if eqx.is_array(a) else a, tree)
 
 # %% ../nbs/07_trainer.ipynb #291fd181
@@ -343,32 +413,48 @@ def _member_data(key, data, n, cfg, boot_key=None):
         tr = bootstrap_indices(boot_key, tr)
     return keys, tr, va, _take(data, tr), (_take(data, va) if va.shape[0] else None)
 
+# %% ../nbs/07_trainer.ipynb #cdf67f8a
+def _timing(times: list) -> dict:
+    """From the (steps, seconds) of every chunk: the median cost of one step [s] over the chunks after the first, and
+    the compilation [s] = the first chunk's time beyond its steps at that cost (nan with a single chunk)."""
+    if not times:
+        return dict(chunks=0, step_s=float("nan"), compile_s=float("nan"), loop_s=0.0)
+    rest = [t / n for n, t in times[1:]]
+    step = float(np.median(rest)) if rest else float("nan")
+    return dict(chunks=len(times), step_s=step, compile_s=times[0][1] - times[0][0] * step,
+                loop_s=float(sum(t for _, t in times)))
+
 # %% ../nbs/07_trainer.ipynb #9721a364
-def _results(state, static, cfg, wall, members, ckpt):
-    out, hist = [], state["history"]
+def _results(state, static, cfg, wall, members, ckpt, times):
+    out, hist, timing = [], state["history"], _timing(times)
     n_eval = hist["val_loss"].shape[1]
     val_step = np.minimum((np.arange(n_eval) + 1) * cfg.eval_every, cfg.steps)
     for m, (tr, va) in enumerate(members):
-        final = eqx.combine(_member(state["params"], m), _member(state["arrays"], m), static)
+        final = eqx.combine(select_member(state["params"], m), select_member(state["arrays"], m), static)
         has_val = va.shape[0] > 0
-        best = eqx.combine(_member(state["best_params"], m), _member(state["arrays"], m), static) if has_val else final
+        best = eqx.combine(select_member(state["best_params"], m), select_member(state["arrays"], m), static) if has_val else final
         h = {k: v[m].copy() for k, v in hist.items()}
         h["val_step"] = val_step
         out.append(TrainResult(best, final, h, int(state["best_step"][m]) if has_val else int(state["steps_done"][m]),
                                float(state["best_val"][m]) if has_val else float("nan"), int(state["steps_done"][m]),
-                               bool(int(state["steps_done"][m]) < cfg.steps), wall, np.asarray(tr), np.asarray(va), ckpt))
+                               bool(int(state["steps_done"][m]) < cfg.steps), wall, np.asarray(tr), np.asarray(va), ckpt,
+                               timing))
     return out
 
 # %% ../nbs/07_trainer.ipynb #3481ef13
-def _fit_stack(models, keys, members_data, loss_fn, cfg, filter_spec, checkpoint_dir, name, resume, callback, data):
+def _train_stack(models, keys, boot_keys, loss_fn, data, cfg, filter_spec, ckpt, resume, callback) -> list:
+    """Train the stacked `models` (leading member axis), member m with fit key keys[m] and bootstrap key boot_keys[m]
+    (None: no resampling); one TrainResult per member."""
+    n = _check_data(data)
+    md = [_member_data(k, data, n, cfg, None if b is None else raw_key(b)) for k, b in zip(keys, boot_keys)]
     params, rest = eqx.partition(models, filter_spec)
     arrays, static = eqx.partition(rest, eqx.is_array)
-    stack_d = lambda i: None if members_data[0][i] is None else jax.tree.map(lambda *a: jnp.stack(a), *[d[i] for d in members_data])
-    ckpt = None if checkpoint_dir is None else os.path.join(checkpoint_dir, name)
-    meta = {"data": _data_fingerprint(data), "members": int(keys.shape[0])}
-    state, wall = _run(params, arrays, static, stack_d(0), stack_d(1), keys, loss_fn, cfg, ckpt, resume, callback, meta)
-    state["arrays"] = arrays
-    return state, static, wall, ckpt
+    stack_d = lambda i: None if md[0][i] is None else jax.tree.map(lambda *a: jnp.stack(a), *[d[i] for d in md])
+    meta = {"data": _data_fingerprint(data), "members": len(md)}
+    state, wall, times = _run(params, arrays, static, stack_d(3), stack_d(4), jnp.stack([d[0] for d in md]), loss_fn,
+                              cfg, ckpt, resume, callback, meta)
+    state = dict(state, arrays=arrays, **gather_members({k: state[k] for k in ("params", "best_params")}))
+    return _results(state, static, cfg, wall, [(d[1], d[2]) for d in md], ckpt, times)
 
 # %% ../nbs/07_trainer.ipynb #e21394bf
 def train(model: eqx.Module, loss_fn: Callable, data: dict, *, key, config: TrainConfig | None = None,
@@ -378,11 +464,9 @@ def train(model: eqx.Module, loss_fn: Callable, data: dict, *, key, config: Trai
     `overrides` replace fields of `config` (e.g. steps=500, lr=1e-3). `bootstrap_key`: resample the training stars
     with replacement (after the validation split). Raises `TrainingDivergedError` on a non-finite step."""
     cfg = replace(config or TrainConfig(), **overrides)
-    n = _check_data(data)
-    keys, tr, va, dtr, dva = _member_data(key, data, n, cfg, None if bootstrap_key is None else raw_key(bootstrap_key))
-    state, static, wall, ckpt = _fit_stack(_stack(model), keys[None], [(dtr, dva)], loss_fn, cfg, filter_spec,
-                                           checkpoint_dir, "checkpoint.eqx", resume, callback, data)
-    return _results(state, static, cfg, wall, [(tr, va)], ckpt)[0]
+    ckpt = None if checkpoint_dir is None else os.path.join(checkpoint_dir, "checkpoint.eqx")
+    return _train_stack(_stack(model), [key], [bootstrap_key], loss_fn, data, cfg, filter_spec, ckpt, resume,
+                        callback)[0]
 
 # %% ../nbs/07_trainer.ipynb #a0fe44b2
 @dataclass
@@ -395,10 +479,27 @@ class TrainEnsembleResult:
     wall_time: float
 
 # %% ../nbs/07_trainer.ipynb #b4befc43
-def _stack_models(models):
+def stack_models(models: list) -> Any:
+    "One model whose array leaves stack those of `models` along a new leading member axis (others from the first)."
     arrs = [eqx.filter(m, eqx.is_array) for m in models]
     stacked = jax.tree.map(lambda *a: jnp.stack(a), *arrs)
     return eqx.combine(stacked, eqx.filter(models[0], eqx.is_array, inverse=True))
+
+# %% ../nbs/07_trainer.ipynb #475ccb01
+def train_members(models: eqx.Module, loss_fn: Callable, data: dict, *, keys, bootstrap_keys=None,
+                  config: TrainConfig | None = None, filter_spec=eqx.is_inexact_array, checkpoint_path: str | None = None,
+                  resume: bool = True, callback: Callable | None = None, **overrides) -> TrainEnsembleResult:
+    """Train the stacked `models` (array leaves with a leading member axis of length M) together: member m with fit key
+    keys[m] and, if given, bootstrap key bootstrap_keys[m]. One checkpoint file `checkpoint_path` holds all members."""
+    cfg, t0 = replace(config or TrainConfig(), **overrides), time.perf_counter()
+    M = len(keys)
+    boot = [None] * M if bootstrap_keys is None else list(bootstrap_keys)
+    if len(boot) != M or {np.shape(a)[0] for a in jax.tree.leaves(eqx.filter(models, eqx.is_array))} != {M}:
+        raise ValueError(f"train_members: {M} keys, {len(boot)} bootstrap keys and models with leading axes "
+                         f"{sorted({np.shape(a)[0] for a in jax.tree.leaves(eqx.filter(models, eqx.is_array))})} must agree")
+    res = _train_stack(models, list(keys), boot, loss_fn, data, cfg, filter_spec, checkpoint_path, resume, callback)
+    return TrainEnsembleResult(res, stack_models([r.model for r in res]), [r.train_idx for r in res], True,
+                               time.perf_counter() - t0)
 
 # %% ../nbs/07_trainer.ipynb #c61608e4
 def train_ensemble(make_model: Callable, loss_fn: Callable, data: dict, *, key, members: int,
@@ -408,25 +509,19 @@ def train_ensemble(make_model: Callable, loss_fn: Callable, data: dict, *, key, 
     "Train `members` fits of `make_model(key)` with independent seeds (and bootstrap resamples of the stars)."
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
-    cfg, n, t0 = replace(config or TrainConfig(), **overrides), _check_data(data), time.perf_counter()
-    mkeys = jax.random.split(raw_key(key), members)
-    sub = [jax.random.split(k, 3) for k in mkeys]     # (init, bootstrap, fit) per member
-    md_ = [_member_data(s[2], data, n, cfg, s[1] if bootstrap else None) for s in sub]
+    cfg, t0 = replace(config or TrainConfig(), **overrides), time.perf_counter()
+    sub = [jax.random.split(k, 3) for k in jax.random.split(raw_key(key), members)]   # (init, bootstrap, fit)
+    boot = [s[1] if bootstrap else None for s in sub]
+    path = lambda name: None if checkpoint_dir is None else os.path.join(checkpoint_dir, name)
     if vectorize:
         models = eqx.filter_vmap(make_model)(jnp.stack([s[0] for s in sub]))
-        keys = jnp.stack([m[0] for m in md_])
-        state, static, wall, ckpt = _fit_stack(models, keys, [(m[3], m[4]) for m in md_], loss_fn, cfg, filter_spec,
-                                               checkpoint_dir, "ensemble.eqx", resume, None, data)
-        res = _results(state, static, cfg, wall, [(m[1], m[2]) for m in md_], ckpt)
+        res = _train_stack(models, [s[2] for s in sub], boot, loss_fn, data, cfg, filter_spec, path("ensemble.eqx"),
+                           resume, None)
     else:
-        res = []
-        for i, (s, m) in enumerate(zip(sub, md_)):
-            state, static, wall, ckpt = _fit_stack(_stack(make_model(s[0])), m[0][None], [(m[3], m[4])], loss_fn,
-                                                   replace(cfg, desc=f"{cfg.desc} {i}"), filter_spec,
-                                                   checkpoint_dir, f"member_{i}.eqx", resume, None, data)
-            res += _results(state, static, cfg, wall, [(m[1], m[2])], ckpt)
-    return TrainEnsembleResult(res, _stack_models([r.model for r in res]), [np.asarray(m[1]) for m in md_],
-                          bool(vectorize), time.perf_counter() - t0)
+        res = [_train_stack(_stack(make_model(s[0])), [s[2]], [b], loss_fn, data, replace(cfg, desc=f"{cfg.desc} {i}"),
+                            filter_spec, path(f"member_{i}.eqx"), resume, None)[0] for i, (s, b) in enumerate(zip(sub, boot))]
+    return TrainEnsembleResult(res, stack_models([r.model for r in res]), [r.train_idx for r in res],
+                               bool(vectorize), time.perf_counter() - t0)
 
 # %% ../nbs/07_trainer.ipynb #f8a7f0e7
 def _proc_int(path: str, count_lines: bool = False) -> int | None:

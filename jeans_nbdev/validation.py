@@ -14,9 +14,9 @@ from .velocity import sigma_z2
 from .numerics import log_slope
 
 # %% auto #0
-__all__ = ['BUDGETS', 'SMALL_CATALOG_MEMBERS', 'TARGETS', 'SCATTER_RADII', 'run_budget', 'validate', 'realized_ratio', 'metrics',
-           'check_targets', 'binned_dispersion', 'plot_run', 'median_noise', 'true_jeans_factor', 'realization_scatter',
-           'density_slope_scatter', 'sigma_slope_information']
+__all__ = ['BUDGETS', 'SMALL_CATALOG_MEMBERS', 'DEFAULT_MEMBERS', 'TARGETS', 'SCATTER_RADII', 'run_budget', 'validate',
+           'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion', 'plot_run', 'median_noise',
+           'true_jeans_factor', 'realization_scatter', 'density_slope_scatter', 'sigma_slope_information']
 
 # %% ../nbs/10_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -24,6 +24,7 @@ BUDGETS = {  # ensemble members and optimiser steps per stage
     "full": dict(members=5, steps=600),
 }
 SMALL_CATALOG_MEMBERS = 20   # full budget, catalogs under 5000 stars: see How noisy is the members' median
+DEFAULT_MEMBERS = 16         # the command line's ensemble: batched members make 16 cost ~ what 8 did one by one
 
 
 def run_budget(full: bool, n: int, config: FitConfig = FitConfig()) -> dict:
