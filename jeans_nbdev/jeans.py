@@ -21,8 +21,8 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
 
 # %% auto #0
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
-           'ModelConfig', 'FitConfig', 'FitResult', 'fit', 'FitEnsembleResult', 'fit_ensemble', 'HeldOutComparison',
-           'heldout_loglik', 'compare_heldout']
+           'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble',
+           'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -315,6 +315,22 @@ class FitResult:
 STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
           ("joint", ("flow", "sigma", "v_sys", "shape")))
 
+# %% ../nbs/08_jeans.ipynb #cd149488
+class FrozenDensity(eqx.Module):
+    "The density of the velocities stage: a flow's (ln r [ln kpc], ln n [1/kpc^3]) table, in the flow's place."
+    ln_r: Array
+    ln_n: Array
+
+    def radial_table(self, n_base: int | None = None) -> tuple[Array, Array]:
+        "The frozen table (`n_base` is the flow's argument, ignored: the table was made with the fit's n_table)."
+        return self.ln_r, self.ln_n
+
+
+@eqx.filter_jit
+def _freeze(flows, n_table: int) -> FrozenDensity:
+    "FrozenDensity of each member of a stack of flows."
+    return FrozenDensity(*eqx.filter_vmap(lambda f: f.radial_table(n_table))(flows))
+
 # %% ../nbs/08_jeans.ipynb #945bc9e0
 def _init_model(key, catalog, beta, dtype, mc: ModelConfig):
     vz = np.asarray(catalog.vz, float)
@@ -344,9 +360,11 @@ def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, che
                            val_fraction=cfg.val_fraction, eval_every=cfg.eval_every, quiet=quiet,
                            desc=stage if M == 1 else f"{stage} ({M} members)", checkpoint_every=cfg.checkpoint_every)
         path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage, "checkpoint.eqx")
+        flows, frozen = model.flow, stage == "velocities" and cfg.loss == "los"
+        model = eqx.tree_at(lambda m: m.flow, model, _freeze(flows, cfg.n_table)) if frozen else model
         out[stage] = train_members(model, L, data, keys=[p[1] for p in pairs], bootstrap_keys=boot_keys, config=tcfg,
                                    filter_spec=trainable(model, parts), checkpoint_path=path)
-        model = out[stage].models
+        model = eqx.tree_at(lambda m: m.flow, out[stage].models, flows) if frozen else out[stage].models
     return model, out
 
 # %% ../nbs/08_jeans.ipynb #aa2eef43

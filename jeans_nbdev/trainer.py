@@ -207,9 +207,10 @@ def _advance(params, arrays, opt_state, data, keys, start, count, active, static
              length):
     """Steps start .. start + count - 1 (count <= length) of every member in one call, without a host sync. Returns
     (params, opt_state, failed, (loss, terms, grad_norm, ok) with a leading step axis of `length`). On one device the
-    members run one by one (lax.map); on several, vmap-ed with the member axis split over the devices."""
+    members run one by one (lax.map); on several (and for one member), vmap-ed with the member axis split over the
+    devices."""
     step = functools.partial(_one_step, static=static, loss_fn=loss_fn, optimizer=optimizer, batch_size=batch_size)
-    if member_sharding(active.shape[0]) is None:
+    if active.shape[0] > 1 and member_sharding(active.shape[0]) is None:
         members = lambda f, *x: jax.lax.map(lambda y: f(*y), x)
     else:
         members = lambda f, *x: jax.vmap(f)(*x)

@@ -114,7 +114,8 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
     assert rc == 0, err[-3000:]
     _no_traceback(err)
     for stage in ("positions", "velocities", "joint"):   # progress is shown, one bar per stage for all members
-        assert re.search(rf"{stage}: 100%.*{STEPS // 2 if stage == 'joint' else STEPS}/", err), f"no {stage} progress"
+        assert re.search(rf"{stage} \({MEMBERS} members\): 100%.*{STEPS // 2 if stage == 'joint' else STEPS}/", err), \
+            f"no {stage} progress"
     assert "resuming" not in out and "Results in" in out
     t_ref = time.perf_counter() - t0
 
