@@ -331,6 +331,7 @@ def configure_jax(cache_dir: str | None = None) -> dict:
     cache = cache_dir or os.environ.get("JEANS_NBDEV_CACHE") or str(Path.home() / ".cache" / "jeans_nbdev" / "jax")
     if cache != "off" and not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
         jax.config.update("jax_compilation_cache_dir", cache)
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = cache      # for the processes this one starts (campaign workers)
         out["compilation_cache"] = cache
     return out
 

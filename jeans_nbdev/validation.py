@@ -24,7 +24,7 @@ BUDGETS = {  # ensemble members and optimiser steps per stage
     "full": dict(members=5, steps=600),
 }
 SMALL_CATALOG_MEMBERS = 20   # full budget, catalogs under 5000 stars: see How noisy is the members' median
-DEFAULT_MEMBERS = 16         # the command line's ensemble: batched members make 16 cost ~ what 8 did one by one
+DEFAULT_MEMBERS = 16         # the command line's ensemble: trained together, 16 cost about what 8 one by one (bench --only ensemble)
 
 
 def run_budget(full: bool, n: int, config: FitConfig = FitConfig()) -> dict:
