@@ -176,8 +176,7 @@ def matmul_rate(n: int = 512, repeats: int = 10) -> float:
 # %% ../nbs/12_bench.ipynb #6614b465
 def step_flops(catalog, beta, config) -> dict:
     "XLA's count of floating-point operations of one member's value-and-gradient step, per stage of `jeans.fit`."
-    from jeans_nbdev.jeans import STAGES, catalog_data, make_jeans_loss, trainable
-    from jeans_nbdev.jeans import JeansModel
+    from jeans_nbdev.jeans import STAGES, JeansModel, catalog_data, make_jeans_loss, trainable
     dtype = jnp.dtype(config.dtype)
     model = cast_floats(JeansModel(jax.random.key(0), scale=float(np.median(catalog.R)), v_scale=10.0, beta=beta,
                                    velocity=config.model.velocity), dtype)

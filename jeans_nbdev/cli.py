@@ -240,9 +240,10 @@ def _cmd_campaign(a):
                            scheduler=a.scheduler, workers=a.workers, quiet=a.quiet)
     summary = cp.summarize(rows)
     (out / "summary.json").write_text(json.dumps(dict(members=a.members, config=config.record(), cells=summary), indent=2))
-    (out / "table.md").write_text(cp.campaign_table(summary) + "\n")
+    table = cp.campaign_table(summary)
+    (out / "table.md").write_text(table + "\n")
     fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
-    print(cp.campaign_table(summary)); print(f"results in {out}")
+    print(table); print(f"results in {out}")
 
 # %% ../nbs/14_cli.ipynb #82299a9b
 def _fit_options(s, out, members: int, steps: int, sigma_priors, prior):

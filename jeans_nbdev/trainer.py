@@ -495,9 +495,10 @@ def train_members(models: eqx.Module, loss_fn: Callable, data: dict, *, keys, bo
     cfg, t0 = replace(config or TrainConfig(), **overrides), time.perf_counter()
     M = len(keys)
     boot = [None] * M if bootstrap_keys is None else list(bootstrap_keys)
-    if len(boot) != M or {np.shape(a)[0] for a in jax.tree.leaves(eqx.filter(models, eqx.is_array))} != {M}:
+    axes = {np.shape(a)[0] for a in jax.tree.leaves(eqx.filter(models, eqx.is_array))}
+    if len(boot) != M or axes != {M}:
         raise ValueError(f"train_members: {M} keys, {len(boot)} bootstrap keys and models with leading axes "
-                         f"{sorted({np.shape(a)[0] for a in jax.tree.leaves(eqx.filter(models, eqx.is_array))})} must agree")
+                         f"{sorted(axes)} must agree")
     res = _train_stack(models, list(keys), boot, loss_fn, data, cfg, filter_spec, checkpoint_path, resume, callback)
     return TrainEnsembleResult(res, stack_models([r.model for r in res]), [r.train_idx for r in res], True,
                                time.perf_counter() - t0)
