@@ -4,13 +4,14 @@
 
 # %% ../nbs/14_cli.ipynb #ac57a339
 from __future__ import annotations
-import argparse, json, math, os, platform, sys, time
+import argparse, functools, json, math, os, platform, sys, time, warnings
+from contextlib import contextmanager
 from pathlib import Path
-import numpy as np
-from . import background as bg
 
 # %% auto #0
-__all__ = ['CLIError', 'parse_beta', 'read_catalog', 'write_profiles_csv', 'run_fit', 'configure_jax', 'main']
+__all__ = ['LOCK_NAME', 'MIN_BAND_MEMBERS', 'SEED_MAX', 'MAX_MEMBERS', 'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta',
+           'read_catalog', 'velocity_error_note', 'write_profiles_csv', 'claim_folder', 'BandWarning', 'run_fit',
+           'configure_jax', 'main', 'console']
 
 # %% ../nbs/14_cli.ipynb #2ec09503
 class CLIError(Exception):
@@ -24,8 +25,9 @@ def _number(spec: str, val: str) -> float:
     return x
 
 # %% ../nbs/14_cli.ipynb #115445fd
-def parse_beta(spec: str) -> bg.AbstractAnisotropy:
+def parse_beta(spec: str):
     "'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc."
+    from jeans_nbdev import background as bg
     kind, _, val = spec.strip().partition(":")
     try:
         if kind == "iso" and not val:
@@ -38,24 +40,47 @@ def parse_beta(spec: str) -> bg.AbstractAnisotropy:
         raise CLIError(f"--beta {spec!r}: {e}") from None
     raise CLIError(f"--beta {spec!r}: expected 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
 
+# %% ../nbs/14_cli.ipynb #024f4dcb
+def _catalog_kind(p: Path) -> str:
+    "'gaia' (.dat, .txt) or 'csv' (.csv), with a .gz suffix looked through."
+    suffix = Path(p.stem).suffix.lower() if p.suffix.lower() == ".gz" else p.suffix.lower()
+    kind = {".dat": "gaia", ".txt": "gaia", ".csv": "csv"}.get(suffix)
+    if kind is None:
+        raise CLIError(f"{p}: unknown catalog type {suffix!r}: use .dat/.txt (Gaia Challenge) or .csv (optionally .gz)")
+    return kind
+
 # %% ../nbs/14_cli.ipynb #1a1a4ef9
 def read_catalog(path: str, verr: float | None = None):
-    "Catalog from a Gaia Challenge .dat/.txt or a .csv file; verr [km/s] for files without per-star errors."
+    "Catalog from a Gaia Challenge .dat/.txt or a .csv file (either may be .gz); verr [km/s] for every star."
     from jeans_nbdev import data
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise CLIError(f"{path}: is a folder, not a catalog file")
+    if not p.exists():
         raise CLIError(f"{path}: no such file")
+    if not os.access(p, os.R_OK):
+        raise CLIError(f"{path}: cannot read it (permission denied)")
     if verr is not None and not (math.isfinite(verr) and verr > 0):
         raise CLIError(f"--verr {verr}: must be a positive velocity error in km/s")
-    loader = {".dat": data.load_gaia_challenge, ".txt": data.load_gaia_challenge, ".csv": data.load_csv}.get(p.suffix.lower())
-    if loader is None:
-        raise CLIError(f"{path}: unknown catalog type {p.suffix!r}: use .dat/.txt (Gaia Challenge) or .csv")
-    cat = loader(p)
+    kind = _catalog_kind(p)
+    cat = {"gaia": data.load_gaia_challenge, "csv": data.load_csv}[kind](p)
     if verr is not None:
-        if cat.verr is not None:
-            raise CLIError(f"{path} has its own velocity errors: drop --verr")
-        cat = data.from_arrays(cat.x, cat.y, cat.vz, verr, cat.pmem, source=cat.source, truth=cat.truth)
+        if kind == "csv" and cat.verr is not None:
+            raise CLIError(f"{path} has its own velocity errors (column verr_kms): drop --verr")
+        cat = data.from_arrays(cat.x, cat.y, cat.vz, verr, cat.pmem, source=cat.source, truth=cat.truth, rows=cat.rows)
     return cat
+
+# %% ../nbs/14_cli.ipynb #5b302272
+def velocity_error_note(path: str, cat, verr: float | None) -> str:
+    "Which rule gave the stars of `read_catalog(path, verr)` their velocity errors, in words."
+    from jeans_nbdev.data import GAIA_ERR_KMS
+    if verr is not None:
+        return f"{verr:g} km/s for every star (--verr)"
+    if _catalog_kind(Path(path)) == "csv":
+        return "per star, column verr_kms" if cat.verr is not None else "none: no verr_kms column and no --verr, so exact velocities"
+    if cat.verr is not None:
+        return f"{GAIA_ERR_KMS:g} km/s for every star: the Gaia Challenge convention for a file name ending in _err (--verr replaces it)"
+    return "none: a Gaia Challenge file name without _err means exact velocities (--verr KMS gives errors)"
 
 # %% ../nbs/14_cli.ipynb #c1e01584
 _CSV_QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
@@ -63,6 +88,7 @@ _CSV_QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
 
 def write_profiles_csv(bands, path) -> Path:
     "profiles.csv: r_kpc, then QUANTITY_p2.5 .. QUANTITY_p97.5 for nu, sigma_r2, M, rho, slope."
+    import numpy as np
     from jeans_nbdev.inference import PERCENTILES
     cols, names = [bands.r], ["r_kpc"]
     for q in _CSV_QUANTITIES:
@@ -83,6 +109,7 @@ def _versions() -> dict:
 # %% ../nbs/14_cli.ipynb #00d32b87
 def _mass_at_half_light(models, beta) -> dict:
     "M(<r_1/2) of each member at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
+    from jeans_nbdev import background as bg
     from jeans_nbdev.inference import PERCENTILES, profile_pair, ensemble_quantiles
     import jax.numpy as jnp
     rh, m = [], []
@@ -94,8 +121,9 @@ def _mass_at_half_light(models, beta) -> dict:
     return {"M_half_Msun": pct(m), "r_half_kpc": pct(rh)}
 
 # %% ../nbs/14_cli.ipynb #88993ed8
-def _radial_grid(R, n: int = 48) -> np.ndarray:
+def _radial_grid(R, n: int = 48):
     "3D radii [kpc] for the outputs: from half the 1st to twice the 99th percentile of projected radii."
+    import numpy as np
     lo, hi = np.percentile(R, [1.0, 99.0])
     return np.geomspace(0.5 * lo, 2.0 * hi, n)
 
@@ -107,12 +135,17 @@ def _figures(out: Path, bands, ens, truth) -> list[str]:
     import matplotlib.pyplot as plt
     from jeans_nbdev.inference import plot_bands
     fig = plot_bands(bands, truth=truth)
-    fig.savefig(out / "profiles.png", dpi=110); plt.close(fig)
+    with _atomic(out / "profiles.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     for m in ens.members:
         for ax, (stage, res) in zip(axes, m.stages.items()):
             ax.plot(res.history["loss"], lw=0.8); ax.set_title(stage); ax.set_xlabel("step")
-    axes[0].set_ylabel("loss"); fig.tight_layout(); fig.savefig(out / "losses.png", dpi=110); plt.close(fig)
+    axes[0].set_ylabel("loss"); fig.tight_layout()
+    with _atomic(out / "losses.png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
     return ["profiles.png", "losses.png"]
 
 # %% ../nbs/14_cli.ipynb #392025ce
@@ -120,6 +153,7 @@ def _run_record(catalog, beta, members: int, seed: int, config) -> dict:
     """What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), members,
     seed and every FitConfig option under its own name (`FitConfig.record`)."""
     import hashlib, jax
+    import numpy as np
     h = hashlib.sha1()
     for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
@@ -143,38 +177,140 @@ def _resume_note(ckpt: Path, record: dict) -> str | None:
     done = "; ".join(f"{s} {m['step']}/{m['config']['steps']}" for s, m in metas.items())
     return f"resuming from {ckpt}: {record['members']} members; {done}"
 
+# %% ../nbs/14_cli.ipynb #11d3b3dd
+LOCK_NAME = ".jeans_nbdev.lock"
+
+@contextmanager
+def claim_folder(folder, option: str = "--out"):
+    """Hold `folder` (created if missing) for this process; CLIError if another run holds it or it cannot be written.
+    Yields a note on a previous run there that stopped without finishing (killed), or None."""
+    folder = Path(folder)
+    fd = _open_lock(folder, option)
+    try:
+        prev, started = _lock_state(fd), time.strftime("%Y-%m-%d %H:%M:%S")
+        _write_lock(fd, "running", started)
+        state = "failed"
+        try:
+            yield (f"the previous run in {folder} ({_who(prev)}) stopped without finishing"
+                   if prev.get("state") == "running" else None)
+            state = "finished"
+        except KeyboardInterrupt:
+            state = "interrupted"; raise
+        finally:
+            _write_lock(fd, state, started)
+    finally:
+        os.close(fd)                       # releases the lock
+
+# %% ../nbs/14_cli.ipynb #9fdce5b7
+def _open_lock(folder: Path, option: str) -> int:
+    "The locked file descriptor of folder/LOCK_NAME (CLIError naming `option` when busy or not writable)."
+    import fcntl
+    if folder.exists() and not folder.is_dir():
+        raise CLIError(f"{option} {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise CLIError(f"{option} {folder}: cannot write there ({e.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        who = _who(_lock_state(fd)); os.close(fd)
+        raise CLIError(f"{option} {folder}: another run is using this folder ({who}): wait for it or choose another {option}") from None
+    return fd
+
+# %% ../nbs/14_cli.ipynb #050808e6
+def _lock_state(fd: int) -> dict:
+    os.lseek(fd, 0, os.SEEK_SET)
+    try: return json.loads(os.read(fd, 1 << 16) or b"{}")
+    except ValueError: return {}
+
+def _write_lock(fd: int, state: str, started: str):
+    import socket
+    rec = dict(pid=os.getpid(), host=socket.gethostname(), started=started, command=" ".join(sys.argv), state=state)
+    os.ftruncate(fd, 0); os.lseek(fd, 0, os.SEEK_SET); os.write(fd, json.dumps(rec).encode())
+
+_who = lambda rec: f"pid {rec.get('pid', '?')} on {rec.get('host', '?')}, started {rec.get('started', '?')}"
+
+# %% ../nbs/14_cli.ipynb #5eeffcc5
+MIN_BAND_MEMBERS = 8   # fewer members: the bands are quantiles of a handful of values
+
+class BandWarning(UserWarning):
+    "An ensemble too small for its bands to measure the uncertainty."
+
+def _band_note(members: int) -> str | None:
+    from jeans_nbdev.validation import DEFAULT_MEMBERS
+    if members == 1:
+        return f"one member: the bands have zero width and do not measure the uncertainty (the default is {DEFAULT_MEMBERS})"
+    if members < MIN_BAND_MEMBERS:
+        return (f"{members} members: the bands rest on {members} values and understate the uncertainty "
+                f"(use {MIN_BAND_MEMBERS} or more; the default is {DEFAULT_MEMBERS})")
+    return None
+
+# %% ../nbs/14_cli.ipynb #cfbbc2ff
+def _wolf(catalog) -> dict:
+    "Wolf et al. (2010) M(<r_1/2) with units in the keys; None and a note where the errors swallow the dispersion."
+    from jeans_nbdev import background as bg
+    w = {k: float(v) for k, v in bg.wolf_mass(catalog.R, catalog.vz, catalog.verr).items()}
+    if not w["sigma_los2"] > 0:
+        return dict(M_half_Msun=None, r_half_kpc=w["r_half"], R_e_kpc=w["R_e"], sigma_los_kms=None,
+                    note="not measurable: the velocity errors are as large as the spread of v_z")
+    return dict(M_half_Msun=w["mass"], r_half_kpc=w["r_half"], R_e_kpc=w["R_e"], sigma_los_kms=math.sqrt(w["sigma_los2"]))
+
+# %% ../nbs/14_cli.ipynb #f72a67ce
+@contextmanager
+def _atomic(path: Path):
+    "Yields a temporary name next to `path`; renamed to `path` only when the block ends without an error."
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+
+# %% ../nbs/14_cli.ipynb #6f0e9d26
+def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inputs) -> dict:
+    "summary.json's content except the figures, the resume flag and the wall time."
+    from jeans_nbdev.data import check_catalog
+    checks = [dict(code=f.code, level=f.level, accepted=f.level == "error", message=f.message) for f in check_catalog(catalog)]
+    return dict(inputs=inputs or {}, n_stars=int(catalog.n), settings=dict(record, bootstrap=record["members"] > 1),
+                versions=_versions(), checks=checks, accepted=list(accept),
+                removed_rows=[dict(row=r, reason=m) for r, m in catalog.removed], bands_note=band_note,
+                constrained_range_kpc=list(bands.r_range), **_mass_at_half_light(models, beta), wolf=_wolf(catalog))
+
 # %% ../nbs/14_cli.ipynb #c4700621
 def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, config=None, seed: int = 0, truth=None,
-            inputs: dict | None = None, quiet: bool = False) -> dict:
-    "Fit `catalog` (`members` members, default `validation.DEFAULT_MEMBERS`; `config` a jeans.FitConfig), write profiles.csv, summary.json and figures to `out`."
+            inputs: dict | None = None, quiet: bool = False, accept=(), drop_outliers: bool = False) -> dict:
+    """Fit `catalog` (`data.vet` first, with `accept` and `drop_outliers`; `members` members, default
+    `validation.DEFAULT_MEMBERS`; `config` a jeans.FitConfig); write profiles.csv, summary.json and figures to `out`."""
     import jax
-    from jeans_nbdev import inference
+    from jeans_nbdev import data, inference
     from jeans_nbdev.jeans import FitConfig, fit_ensemble
     from jeans_nbdev.validation import DEFAULT_MEMBERS
-    config = FitConfig() if config is None else config
-    members = DEFAULT_MEMBERS if members is None else members
+    config, members = FitConfig() if config is None else config, DEFAULT_MEMBERS if members is None else members
+    catalog = data.vet(catalog, accept, drop_outliers=drop_outliers)        # before anything is written
     out = Path(out); ckpt = out / "checkpoints"
-    if out.exists() and not out.is_dir():
-        raise CLIError(f"--out {out}: exists and is not a folder")
-    record = _run_record(catalog, beta, members, seed, config)
-    note = _resume_note(ckpt, record)
-    if note:
-        print(note, flush=True)
-    ckpt.mkdir(parents=True, exist_ok=True)
-    (ckpt / "run.json").write_text(json.dumps(record))
-    t0 = time.perf_counter()
-    ens = fit_ensemble(catalog, beta, key=jax.random.key(seed), config=config, members=members, bootstrap=members > 1,
-                       checkpoint_dir=str(ckpt), quiet=quiet)
-    models = [inference.for_inference(m) for m in ens.models]
-    bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
-    write_profiles_csv(bands, out / "profiles.csv")
-    summary = dict(inputs=inputs or {}, n_stars=int(catalog.n), settings=dict(record, bootstrap=members > 1),
-                   versions=_versions(), constrained_range_kpc=list(bands.r_range), **_mass_at_half_light(models, beta),
-                   wolf=dict((k, float(v)) for k, v in bg.wolf_mass(catalog.R, catalog.vz, catalog.verr).items()))
-    summary["figures"] = _figures(out, bands, ens, truth)
-    summary["resumed"] = bool(note)
-    summary["wall_time_s"] = time.perf_counter() - t0
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    with claim_folder(out) as stale:
+        record = _run_record(catalog, beta, members, seed, config)
+        note = _resume_note(ckpt, record)
+        if band_note := _band_note(members):
+            warnings.warn(band_note, BandWarning)
+        for line in (stale, note):
+            if line: print(line, flush=True)
+        ckpt.mkdir(parents=True, exist_ok=True)
+        with _atomic(ckpt / "run.json") as tmp:
+            tmp.write_text(json.dumps(record))
+        t0 = time.perf_counter()
+        ens = fit_ensemble(catalog, beta, key=jax.random.key(seed), config=config, members=members,
+                           bootstrap=members > 1, checkpoint_dir=str(ckpt), quiet=quiet, accept=None)
+        models = [inference.for_inference(m) for m in ens.models]
+        bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
+        with _atomic(out / "profiles.csv") as tmp:
+            write_profiles_csv(bands, tmp)
+        summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs)
+        summary.update(figures=_figures(out, bands, ens, truth), resumed=bool(note), wall_time_s=time.perf_counter() - t0)
+        with _atomic(out / "summary.json") as tmp:
+            tmp.write_text(json.dumps(summary, indent=2))
     return summary
 
 # %% ../nbs/14_cli.ipynb #1afb3110
@@ -186,15 +322,39 @@ def _config(a):
     except ValueError as e:
         raise CLIError(str(e).replace("mass_prior", "--mass-prior").replace("sigma_prior", "--sigma-prior")) from None
 
+# %% ../nbs/14_cli.ipynb #bcc99e25
+def _centred(cat, a):
+    "The catalog about --centre X,Y or, with --recentre, its density centre; and that centre [kpc] (None: as given)."
+    from jeans_nbdev import data
+    if a.centre is None and not a.recentre:
+        return cat, None
+    c = a.centre if a.centre is not None else data.density_centre(cat.x, cat.y)
+    print(f"centre: moved the origin to (x, y) = ({c[0]:.4g}, {c[1]:.4g}) kpc", flush=True)
+    return data.recentre(cat, c), [float(c[0]), float(c[1])]
+
+# %% ../nbs/14_cli.ipynb #e7c8b70d
+def _result_line(s: dict) -> str:
+    "The one-line result: M(<r_1/2) with its 68% band, or why there is none, and the Wolf estimate beside it."
+    m, w = s["M_half_Msun"], s["wolf"]
+    if m["p16"] > 0:
+        mass = (f"M(<r_1/2 = {s['r_half_kpc']['p50']:.3g} kpc) = {m['p50']:.3e} (+{m['p84'] - m['p50']:.2e} "
+                f"-{m['p50'] - m['p16']:.2e}) Msun")
+    else:
+        mass = f"M(<r_1/2): not constrained (its 68% band, {m['p16']:.2e} to {m['p84']:.2e} Msun, reaches zero)"
+    wolf = f"{w['M_half_Msun']:.3e} Msun" if w["M_half_Msun"] is not None else w["note"]
+    return f"{mass}; Wolf: {wolf}."
+
 # %% ../nbs/14_cli.ipynb #150a58c1
 def _cmd_fit(a):
     cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
-    s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet,
-                inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta, verr=a.verr))
-    m = s["M_half_Msun"]
-    print(f"M(<r_1/2 = {s['r_half_kpc']['p50']:.3g} kpc) = {m['p50']:.3e} (+{m['p84'] - m['p50']:.2e} "
-          f"-{m['p50'] - m['p16']:.2e}) Msun; Wolf: {s['wolf']['mass']:.3e} Msun. Results in {a.out}")
+    errors = velocity_error_note(a.catalog, cat, a.verr)
+    print(f"{a.catalog}: {cat.n} stars; velocity errors: {errors}", flush=True)
+    cat, centre = _centred(cat, a)
+    s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet, accept=a.accept,
+                drop_outliers=a.drop_outliers, inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta,
+                verr=a.verr, velocity_errors=errors, centre_kpc=centre, drop_outliers=a.drop_outliers))
+    print(f"{_result_line(s)} Results in {a.out}")
 
 # %% ../nbs/14_cli.ipynb #81ec3701
 def _cmd_demo(a):
@@ -203,22 +363,22 @@ def _cmd_demo(a):
     truth = data.truth_by_name(model)
     path = data.shipped_path(model, 1000, err=True)
     print(f"demo: {model}, 1000 stars with 2 km/s errors, true OM anisotropy r_a = {float(truth.anisotropy.ra)} kpc")
-    s = run_fit(data.load_gaia_challenge(path), truth.anisotropy, a.out, members=a.members, config=_config(a), seed=a.seed,
-                truth=truth, quiet=a.quiet, inputs=dict(catalog=str(path), beta=f"om:{float(truth.anisotropy.ra)}"))
-    true_m = float(truth.mass(np.asarray([s["r_half_kpc"]["p50"]]))[0])
-    print(f"M(<r_1/2) = {s['M_half_Msun']['p50']:.3e} Msun (truth {true_m:.3e}, Wolf {s['wolf']['mass']:.3e}); "
-          f"figures and tables in {a.out}")
+    cat = data.load_gaia_challenge(path)
+    s = run_fit(cat, truth.anisotropy, a.out, members=a.members, config=_config(a), seed=a.seed, truth=truth, quiet=a.quiet,
+                inputs=dict(catalog=str(path), beta=f"om:{float(truth.anisotropy.ra)}",
+                            velocity_errors=velocity_error_note(str(path), cat, None)))
+    true_m = float(truth.mass([s["r_half_kpc"]["p50"]])[0])
+    print(f"{_result_line(s)} Truth: {true_m:.3e} Msun. Figures and tables in {a.out}")
 
 # %% ../nbs/14_cli.ipynb #4d51abd0
 def _cmd_mock(a):
     import jax
     from jeans_nbdev import data, mocks
-    if a.n < 20:
-        raise CLIError(f"--n {a.n}: a mock needs at least 20 stars")
-    if a.verr is not None and not a.verr > 0:
-        raise CLIError(f"--verr {a.verr}: must be positive")
     cat = mocks.sample_mock(jax.random.key(a.seed), mocks.mock_by_name(a.name), a.n, verr=a.verr or 0.0)
-    path = data.write_gaia_challenge(a.out, cat)
+    try:
+        path = data.write_gaia_challenge(a.out, cat)
+    except OSError as e:
+        raise CLIError(f"--out {a.out}: cannot write it ({e.strerror})") from None
     print(f"wrote {cat.n} stars of {a.name} to {path}")
 
 # %% ../nbs/14_cli.ipynb #9cffa57d
@@ -227,32 +387,78 @@ def _cmd_bench(a):
     results = run_benches(a.only, full=a.full)
     if a.results:
         cmd = "jeans_nbdev bench" + (f" --only {a.only}" if a.only else "") + (" --full" if a.full else "")
-        print(f"results page: {write_results_page(results, a.results, cmd)}")
+        try:
+            print(f"results page: {write_results_page(results, a.results, cmd)}")
+        except OSError as e:
+            raise CLIError(f"--results {a.results}: cannot write it ({e.strerror})") from None
 
 # %% ../nbs/14_cli.ipynb #48cb9133
 def _cmd_campaign(a):
     from jeans_nbdev import campaign as cp
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    if min(a.stars) < 20 or a.catalogs < 1:
-        raise CLIError(f"--stars {a.stars} / --catalogs {a.catalogs}: need >= 20 stars and >= 1 catalog per cell")
     config, out = _config(a), Path(a.out)
-    rows = cp.run_campaign(cp.campaign_grid(a.stars, a.catalogs, a.models), out, members=a.members, config=config,
-                           scheduler=a.scheduler, workers=a.workers, quiet=a.quiet)
-    summary = cp.summarize(rows)
-    (out / "summary.json").write_text(json.dumps(dict(members=a.members, config=config.record(), cells=summary), indent=2))
-    table = cp.campaign_table(summary)
-    (out / "table.md").write_text(table + "\n")
-    fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
+    with claim_folder(out):
+        rows = cp.run_campaign(cp.campaign_grid(a.stars, a.catalogs, a.models), out, members=a.members, config=config,
+                               scheduler=a.scheduler, workers=a.workers, quiet=a.quiet)
+        summary = cp.summarize(rows)
+        (out / "summary.json").write_text(json.dumps(dict(members=a.members, config=config.record(), cells=summary), indent=2))
+        table = cp.campaign_table(summary)
+        (out / "table.md").write_text(table + "\n")
+        fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
     print(table); print(f"results in {out}")
+
+# %% ../nbs/14_cli.ipynb #bea4e7ff
+SEED_MAX = 2**32 - 1      # seeds are stored and compared as unsigned 32-bit integers
+MAX_MEMBERS = 1024        # more members than this is a typo, not an ensemble
+
+class _Parser(argparse.ArgumentParser):
+    "argparse with its errors as CLIError: one line naming the option, like every other error of the command line."
+    def error(self, message):
+        raise CLIError(f"{message} (see {self.prog} --help)")
+
+# %% ../nbs/14_cli.ipynb #d85fbc21
+def _int_in(lo: int, hi: int):
+    "argparse type: an integer in [lo, hi]."
+    def parse(text: str) -> int:
+        try: v = int(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not lo <= v <= hi: raise argparse.ArgumentTypeError(f"{v} is outside [{lo}, {hi}]")
+        return v
+    return parse
+
+# %% ../nbs/14_cli.ipynb #8201b5e9
+def _positive(text: str) -> float:
+    "argparse type: a positive finite number."
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"{text} is not a positive finite number")
+    return v
+
+def _xy(text: str) -> tuple:
+    "argparse type: 'X,Y', two finite numbers [kpc]."
+    try: x, y = (float(t) for t in text.split(","))
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not X,Y (two numbers in kpc)") from None
+    if not (math.isfinite(x) and math.isfinite(y)): raise argparse.ArgumentTypeError(f"{text!r} is not finite")
+    return x, y
+
+# %% ../nbs/14_cli.ipynb #bb50a772
+def _checks(text: str) -> tuple:
+    "argparse type: comma-separated names of consistency checks (data.CHECKS)."
+    from jeans_nbdev.data import CHECKS
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    bad = [n for n in names if n not in CHECKS]
+    if bad or not names: raise argparse.ArgumentTypeError(f"{text!r}: the checks are {', '.join(CHECKS)}")
+    return names
 
 # %% ../nbs/14_cli.ipynb #82299a9b
 def _fit_options(s, out, members: int, steps: int, sigma_priors, prior):
     "The options shared by fit, demo and campaign, with this command's defaults."
     s.add_argument("--out", required=out is None, default=out, help="output folder")
-    s.add_argument("--members", "--ensemble", dest="members", type=int, default=members,
+    s.add_argument("--members", "--ensemble", dest="members", type=_int_in(1, MAX_MEMBERS), default=members,
                    help=f"ensemble members, trained together (bootstrap resamples of the stars when more than one; default {members})")
-    s.add_argument("--steps", type=int, default=steps, help=f"optimiser steps per stage (default {steps})")
-    s.add_argument("--seed", type=int, default=0); s.add_argument("--quiet", action="store_true")
+    s.add_argument("--steps", type=_int_in(1, 10**7), default=steps, help=f"optimiser steps per stage (default {steps})")
+    s.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help=f"PRNG seed, 0 to {SEED_MAX} (default 0)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
                    help="local velocity distribution: variance-preserving scale mixture (default) or Gaussian")
     s.add_argument("--sigma-prior", choices=tuple(sigma_priors), default=prior.sigma_prior,
@@ -261,29 +467,42 @@ def _fit_options(s, out, members: int, steps: int, sigma_priors, prior):
     s.add_argument("--mass-prior", type=float, default=prior.mass_prior, metavar="W",
                    help="weight of the penalty on a negative enclosed mass or density (default 10; 0 switches it off)")
 
+# %% ../nbs/14_cli.ipynb #130ea090
+def _catalog_options(f):
+    "fit's catalog, anisotropy, velocity-error and consistency options."
+    f.add_argument("catalog"); f.add_argument("--beta", required=True, help="iso | const:B | om:RA_KPC")
+    f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
+                   help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
+    f.add_argument("--accept", type=_checks, default=(), metavar="CHECK[,CHECK]",
+                   help="fit despite these consistency errors: errors, scale, outliers, centre, membership")
+    f.add_argument("--drop-outliers", action="store_true", help="remove velocity outliers (named in the output)")
+    g = f.add_mutually_exclusive_group()
+    g.add_argument("--recentre", action="store_true", help="move the origin to the stars' density centre")
+    g.add_argument("--centre", type=_xy, default=None, metavar="X,Y", help="move the origin to (X, Y) [kpc]")
+
 # %% ../nbs/14_cli.ipynb #35495429
 def _parser() -> argparse.ArgumentParser:
     from jeans_nbdev.bench import BENCHES
     from jeans_nbdev.campaign import CAMPAIGN_MODELS
     from jeans_nbdev.jeans import SIGMA_PRIORS, PriorConfig
     from jeans_nbdev.validation import DEFAULT_MEMBERS
-    p = argparse.ArgumentParser(prog="jeans_nbdev", description="Spherical Jeans analysis with equivariant flows.")
+    p = _Parser(prog="jeans_nbdev", description="Spherical Jeans analysis with equivariant flows.")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="fit a catalog (.dat Gaia Challenge or .csv)")
-    f.add_argument("catalog"); f.add_argument("--beta", required=True, help="iso | const:B | om:RA_KPC")
-    f.add_argument("--verr", type=float, default=None, help="velocity error [km/s] for files without one")
+    _catalog_options(f)
     d = sub.add_parser("demo", help="fit a shipped Gaia Challenge mock and overlay the truth")
     c = sub.add_parser("campaign", help="fit fresh mocks on a Dask cluster and tabulate the accuracy per cell")
-    c.add_argument("--stars", type=int, nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
-    c.add_argument("--catalogs", type=int, default=10, help="catalogs per (model, stars) cell")
+    c.add_argument("--stars", type=_int_in(20, 10**7), nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
+    c.add_argument("--catalogs", type=_int_in(1, 10**4), default=10, help="catalogs per (model, stars) cell")
     c.add_argument("--models", nargs="+", default=list(CAMPAIGN_MODELS), choices=CAMPAIGN_MODELS)
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a LocalCluster)")
-    c.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: cores / 2)")
+    c.add_argument("--workers", type=_int_in(1, 4096), default=None, help="LocalCluster worker processes (default: cores / 2)")
     for s, out, members, steps in ((f, None, DEFAULT_MEMBERS, 600), (d, "demo_out", 8, 400), (c, None, DEFAULT_MEMBERS, 600)):
         _fit_options(s, out, members, steps, SIGMA_PRIORS, PriorConfig())
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
-    m.add_argument("name"); m.add_argument("--n", type=int, required=True); m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--verr", type=float, default=None); m.add_argument("--out", required=True)
+    m.add_argument("name"); m.add_argument("--n", type=_int_in(20, 10**7), required=True)
+    m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0); m.add_argument("--verr", type=_positive, default=None)
+    m.add_argument("--out", required=True)
     b = sub.add_parser("bench", help="print the benchmark tables")
     b.add_argument("--only", choices=tuple(BENCHES), default=None)
     b.add_argument("--full", action="store_true", help="validation at the full budget (all four catalogs)")
@@ -292,32 +511,68 @@ def _parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/14_cli.ipynb #aaf336a8
 def _interrupted(a) -> str:
-    if a.command == "campaign":
+    "The one line after Ctrl-C: what is kept and how to go on (`a`: the parsed arguments, None before parsing ended)."
+    command = getattr(a, "command", None)
+    if command == "campaign":
         return f"jeans_nbdev: interrupted; the same command continues the campaign in {a.out}"
-    if a.command not in ("fit", "demo"):
+    if command not in ("fit", "demo"):
         return "jeans_nbdev: interrupted"
     ckpt = Path(a.out) / "checkpoints"
     if any(ckpt.glob("*/checkpoint.eqx")):
         return f"jeans_nbdev: interrupted; run the same command again to resume from {ckpt}"
     return "jeans_nbdev: interrupted before the first checkpoint; the same command starts again"
 
+# %% ../nbs/14_cli.ipynb #735ccf91
+RESEND_S = 0.5     # [s] an interrupt not handled by then was lost and is sent again
+
 # %% ../nbs/14_cli.ipynb #bbd4ab78
-def _guard_sigint():
-    """Ctrl-C raises KeyboardInterrupt; Python drops one raised inside a callback (e.g. JAX's garbage-collection hook),
-    so it is re-sent every 0.5 s until the command has handled it. Returns (handled event, restore function)."""
-    import signal, threading
-    handled, old_handler, old_hook = threading.Event(), signal.getsignal(signal.SIGINT), sys.unraisablehook
-    def resend():
-        if not handled.is_set():
-            os.kill(os.getpid(), signal.SIGINT)
-    def on_sigint(signum, frame):
-        threading.Timer(0.5, resend).start()
+class _Interrupts:
+    """Ctrl-C for the command line. Inside `deferred()` (the imports: a C extension stopped half-way through its
+    initialisation can crash the process later) it is noted and raised when the block ends; elsewhere it raises
+    KeyboardInterrupt at once. More Ctrl-C within RESEND_S are ignored (they would break the first one's clean-up).
+    Python drops a KeyboardInterrupt raised inside a callback (e.g. JAX's garbage-collection hook), so until
+    `handled()` the interrupt is re-sent every RESEND_S."""
+    def __init__(self):
+        import signal, threading
+        self.done, self.first, self.defer = threading.Event(), None, False
+        self.old, self.old_hook = signal.getsignal(signal.SIGINT), sys.unraisablehook
+        sys.unraisablehook = lambda u: None if issubclass(u.exc_type, KeyboardInterrupt) else self.old_hook(u)
+        signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame):
+        now = time.monotonic()
+        if self.done.is_set() or (self.first is not None and now - self.first < RESEND_S):
+            return
+        self.first = now
+        if not self.defer:
+            self._raise()
+
+    def _raise(self):
+        import threading
+        t = threading.Timer(RESEND_S, self._resend); t.daemon = True; t.start()
         raise KeyboardInterrupt
-    def restore():
-        handled.set(); signal.signal(signal.SIGINT, old_handler); sys.unraisablehook = old_hook
-    sys.unraisablehook = lambda u: None if issubclass(u.exc_type, KeyboardInterrupt) else old_hook(u)
-    signal.signal(signal.SIGINT, on_sigint)
-    return handled, restore
+
+    def _resend(self):
+        import signal
+        if not self.done.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
+
+    @contextmanager
+    def deferred(self):
+        "Ctrl-C inside the block is raised when it ends."
+        self.defer = True
+        try: yield
+        finally: self.defer = False
+        if self.first is not None:
+            self._raise()
+
+    requested = property(lambda self: self.first is not None, doc="Whether Ctrl-C came.")
+    def handled(self): self.done.set()
+
+    def restore(self):
+        "The handler and unraisable hook as they were before."
+        import signal
+        self.done.set(); signal.signal(signal.SIGINT, self.old); sys.unraisablehook = self.old_hook
 
 # %% ../nbs/14_cli.ipynb #055a7c73
 def configure_jax(cache_dir: str | None = None) -> dict:
@@ -336,21 +591,51 @@ def configure_jax(cache_dir: str | None = None) -> dict:
         out["compilation_cache"] = cache
     return out
 
+# %% ../nbs/14_cli.ipynb #1585a521
+COMMANDS = {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "bench": _cmd_bench, "campaign": _cmd_campaign}
+
+def _warning_line(show, message, category, filename, lineno, file=None, line=None):
+    "The package's warnings as one line `jeans_nbdev: warning: ...` on stderr; others as `show` shows them."
+    if not category.__module__.startswith("jeans_nbdev"):
+        return show(message, category, filename, lineno, file, line)
+    print("jeans_nbdev: warning: " + " ".join(str(message).split()), file=sys.stderr, flush=True)
+
+
+def _import_all():
+    "Every module a command imports, at once, so that no import is interrupted half-way (see main)."
+    import matplotlib; matplotlib.use("Agg")
+    import matplotlib.pyplot, scipy.stats, tqdm.auto              # noqa: F401
+    from jeans_nbdev import bench, campaign, inference   # noqa: F401
+
 # %% ../nbs/14_cli.ipynb #8b272614
 def main(argv=None) -> int:
-    "Entry point of the `jeans_nbdev` console script; returns the exit status."
-    configure_jax()
-    from jeans_nbdev.data import CatalogError
-    a = _parser().parse_args(argv)
-    if getattr(a, "members", 1) < 1 or getattr(a, "steps", 1) < 1:
-        print("jeans_nbdev: error: --members and --steps must be >= 1", file=sys.stderr); return 2
-    handled, restore = _guard_sigint()
+    "The command line: runs one command; returns the exit status (0 done, 2 bad input, 130 interrupted)."
+    intr, a = _Interrupts(), None
     try:
-        {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "bench": _cmd_bench, "campaign": _cmd_campaign}[a.command](a)
-    except KeyboardInterrupt:
-        handled.set(); print(_interrupted(a), file=sys.stderr); return 130
-    except (CLIError, CatalogError, ValueError, OSError, FloatingPointError) as e:
-        print("jeans_nbdev: error: " + " ".join(str(e).split()), file=sys.stderr); return 2
+        with intr.deferred():              # Ctrl-C during the imports waits for them (a few seconds)
+            configure_jax(); parser = _parser(); _import_all()
+        a = parser.parse_args(argv)
+        with warnings.catch_warnings():
+            warnings.showwarning = functools.partial(_warning_line, warnings.showwarning)
+            COMMANDS[a.command](a)
+    except BaseException as e:
+        # Ctrl-C inside a C extension can surface as another error (an ImportError): still an interrupt
+        if isinstance(e, KeyboardInterrupt) or (intr.requested and not isinstance(e, SystemExit)):
+            intr.handled(); print(_interrupted(a), file=sys.stderr, flush=True); return 130
+        if not isinstance(e, (CLIError, ValueError, OSError, FloatingPointError)):   # CatalogError is a ValueError
+            raise
+        print("jeans_nbdev: error: " + " ".join(str(e).split()), file=sys.stderr, flush=True); return 2
     finally:
-        restore()
+        intr.restore()
     return 0
+
+# %% ../nbs/14_cli.ipynb #84b11347
+def console():
+    """The `jeans_nbdev` console script: `main`, then exit. After Ctrl-C the process ends at once (os._exit) instead of
+    tearing the interpreter down: JAX's compiler threads may still be at work then, and a normal shutdown under them
+    can crash (a segfault in place of status 130). Everything the run keeps is on disk by then."""
+    rc = main()
+    if rc == 130:
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(130)
+    sys.exit(rc)

@@ -13,6 +13,7 @@ import equinox as eqx
 from jaxtyping import Array, Float
 from .numerics import cast_floats, interp_linear
 from .background import AbstractAnisotropy, isotropic, jeans_factor
+from .data import vet
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from .loss import kernel_log_lik, los_log_lik, silverman_bandwidth
@@ -369,10 +370,12 @@ def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, che
 
 # %% ../nbs/08_jeans.ipynb #aa2eef43
 def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(), bootstrap_key=None,
-        checkpoint_dir: str | None = None, quiet: bool = False) -> FitResult:
+        checkpoint_dir: str | None = None, quiet: bool = False, accept=()) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint, each one `train` call. config: a FitConfig (`FitConfig().set(steps=..., mass_prior=...)`). bootstrap_key:
-    resample the training stars with replacement. checkpoint_dir: checkpoints per stage, so an interrupt loses little."""
+    resample the training stars with replacement. checkpoint_dir: checkpoints per stage, so an interrupt loses little.
+    accept: consistency checks (`data.CHECKS`) to fit despite (`data.vet`); None: the caller has vetted `catalog`."""
+    catalog = catalog if accept is None else vet(catalog, accept)
     t0 = time.perf_counter()
     release_compiled_if_crowded()
     model, stages = _fit_members(catalog, beta, [key], [bootstrap_key], config, checkpoint_dir, quiet)
@@ -392,16 +395,18 @@ class FitEnsembleResult:
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
 def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(),
                  members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None, quiet: bool = False,
-                 batched: bool = True) -> FitEnsembleResult:
+                 batched: bool = True, accept=()) -> FitEnsembleResult:
     """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars): trained together
-    (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i)."""
+    (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i).
+    accept: as in `fit`. The bands are percentiles over members: a few members understate them, one has none."""
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
+    catalog = catalog if accept is None else vet(catalog, accept)
     t0 = time.perf_counter()
     keys = [jax.random.split(k) for k in jax.random.split(raw_key(key), members)]      # (fit, bootstrap) per member
     boots = [k[1] if bootstrap else None for k in keys]
     if not batched:
-        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet,
+        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
                for i, (k, b) in enumerate(zip(keys, boots))]
         return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False)

@@ -336,29 +336,31 @@ def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_p
     t0, start, times = time.perf_counter(), int(state["step"]), []
     bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=cfg.quiet, leave=True)
     save = lambda: ckpt_path and save_checkpoint(ckpt_path, state, dict(meta, step=int(state["step"])))
-    for end in _chunk_ends(start, cfg, data_val is not None):
-        if not state["active"].any():
-            break
-        tc = time.perf_counter()
-        p, o, failed, buf = _advance(state["params"], arrays, state["opt_state"], data_train, state["keys"],
-                                     jnp.asarray(start), jnp.asarray(end - start), jnp.asarray(state["active"]),
-                                     static, loss_fn, opt, cfg.batch_size, cfg.chunk)
-        state["params"] = p              # a failed member is frozen at the parameters that gave the failure
-        err = _record_chunk(state, start, end - start, buf)
-        times.append((end - start, time.perf_counter() - tc))
-        if err is not None:
-            bar.close(); raise err
-        state["opt_state"], state["step"] = o, np.asarray(end, np.int64)
-        if data_val is not None and (end % cfg.eval_every == 0 or end == cfg.steps):
-            _validate(state, end - 1, cfg, arrays, data_val, static, loss_fn)
-        _progress(bar, state, end - start, data_val is not None)
-        stop = callback is not None and bool(callback(end, {"loss": state["history"]["loss"][:, end - 1]}))
-        if cfg.checkpoint_every and end % cfg.checkpoint_every == 0 and not stop:
-            save()
-        start = end
-        if stop:
-            break
-    bar.close()
+    try:                              # the bar is closed before an error or Ctrl-C is reported
+        for end in _chunk_ends(start, cfg, data_val is not None):
+            if not state["active"].any():
+                break
+            tc = time.perf_counter()
+            p, o, failed, buf = _advance(state["params"], arrays, state["opt_state"], data_train, state["keys"],
+                                         jnp.asarray(start), jnp.asarray(end - start), jnp.asarray(state["active"]),
+                                         static, loss_fn, opt, cfg.batch_size, cfg.chunk)
+            state["params"] = p              # a failed member is frozen at the parameters that gave the failure
+            err = _record_chunk(state, start, end - start, buf)
+            times.append((end - start, time.perf_counter() - tc))
+            if err is not None:
+                raise err
+            state["opt_state"], state["step"] = o, np.asarray(end, np.int64)
+            if data_val is not None and (end % cfg.eval_every == 0 or end == cfg.steps):
+                _validate(state, end - 1, cfg, arrays, data_val, static, loss_fn)
+            _progress(bar, state, end - start, data_val is not None)
+            stop = callback is not None and bool(callback(end, {"loss": state["history"]["loss"][:, end - 1]}))
+            if cfg.checkpoint_every and end % cfg.checkpoint_every == 0 and not stop:
+                save()
+            start = end
+            if stop:
+                break
+    finally:
+        bar.close()
     save()
     return state, time.perf_counter() - t0, times
 

@@ -44,7 +44,7 @@ def _cli() -> list[str]:
     exe = Path(sys.executable).with_name("jeans_nbdev")
     if exe.is_file():
         return [str(exe)]
-    return [sys.executable, "-c", "import sys; from jeans_nbdev.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "from jeans_nbdev.cli import console; console()"]
 
 
 def _lines(text: str) -> list[str]:
@@ -54,6 +54,11 @@ def _lines(text: str) -> list[str]:
 
 def _no_traceback(err: str):
     assert "Traceback" not in err and "Exception ignored" not in err and "KeyboardInterrupt" not in err, err[-3000:]
+
+
+def _messages(err: str) -> list[str]:
+    "The command's own lines on stderr, without its warnings (2 members draw a BandWarning)."
+    return [l for l in _lines(err) if l.startswith("jeans_nbdev") and not l.startswith("jeans_nbdev: warning:")]
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +142,7 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
                 p.kill()
     err = (d / "int.err").read_text()
     _no_traceback(err)
-    msgs = [l for l in _lines(err) if l.startswith("jeans_nbdev")]
+    msgs = _messages(err)
     assert rc == 130 and msgs == [INTERRUPT_MSG.format(run / "checkpoints")], (rc, msgs, err[-2000:])
     assert _lines(err)[-1] == msgs[0]                        # the message is the last thing printed
     assert first.exists() and not (run / "profiles.csv").exists() and not (run / "summary.json").exists()
@@ -239,6 +244,11 @@ def _bad_cases(d: Path, cat: Path):
         (["fit", str(cat), "--beta", "iso", "--out", out, "--members", "-1"], "--members"),
         (["fit", str(cat), "--beta", "iso", "--out", out, "--verr", "-2"], "--verr"),
         (["fit", str(cat), "--beta", "iso", "--out", str(cat)], "is not a folder"),   # --out is a file
+        (["fit", str(cat), "--beta", "iso", "--out", str(cat / "sub")], "cannot write there"),  # below a file
+        (["fit", str(d), "--beta", "iso", "--out", out], "is a folder, not a catalog file"),
+        (["fit", str(cat), "--beta", "iso", "--out", out, "--seed", str(2**70)], "argument --seed"),
+        (["fit", str(_bad_catalog(d, "fast.dat", 5, "5000")), "--beta", "iso", "--out", out], "--drop-outliers"),
+        (["fit", str(cat), "--beta", "iso", "--out", out, "--verr", "50"], "[errors]"),
         (["mock", "PlumCuspNope", "--n", "100", "--out", str(d / "m.dat")], "PlumCuspNope"),
     ]
 
@@ -251,7 +261,7 @@ def test_bad_input_one_line_in_process(work, capsys):
         err = capsys.readouterr().err
         assert rc == 2 and _lines(err) == [_lines(err)[0]] and err.startswith("jeans_nbdev: error: "), (argv, err)
         assert msg in err, (argv, msg, err)
-    assert not (d / "bad_out" / "checkpoints").exists()
+    assert not (d / "bad_out").exists() and not (cat / "sub").exists()
 
 
 @pytest.mark.parametrize("case", [0, 5])
@@ -262,3 +272,77 @@ def test_bad_input_one_line_subprocess(work, case):
     p = subprocess.run([*_cli(), *argv], capture_output=True, text=True, env=env, timeout=120)
     _no_traceback(p.stderr)
     assert p.returncode == 2 and _lines(p.stderr) == [_lines(p.stderr)[0]] and msg in p.stderr, p.stderr
+
+
+def _start(args, env, log: Path):
+    "A command in the background, stdout and stderr to log files."
+    o, e = open(log.with_suffix(".out"), "w"), open(log.with_suffix(".err"), "w")
+    return subprocess.Popen(args, stdout=o, stderr=e, env=env), log.with_suffix(".out"), log.with_suffix(".err")
+
+
+def _wait_for(cond, p, what: str, timeout=FIT_TIMEOUT_S):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert p.poll() is None, f"the process ended before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def _stopped(p, timeout=120) -> int:
+    try:
+        return p.wait(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+# Ctrl-C at several moments of a fit with a cold compilation cache: during the imports (0.3 s after the start), during
+# the first compilation (the first progress bar is up, nothing trained yet), and twice in a row there. Each ends with
+# status 130 and one line (the 2-member BandWarning aside), no traceback, no segfault, and the line is the last one.
+MOMENTS = {"imports": 0.3, "first compilation": "positions (", "twice during compilation": "positions ("}
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_interrupt_at_any_moment(work, moment):
+    d, cat, env = work
+    cold = {k: v for k, v in env.items() if k != "JAX_COMPILATION_CACHE_DIR"} | {"JEANS_NBDEV_CACHE": "off"}
+    out = d / f"int_{moment.replace(' ', '_')}"
+    p, _, err_path = _start(_fit_args(cat, out), cold, out.with_name(out.name + "_log"))
+    when = MOMENTS[moment]
+    if isinstance(when, float):
+        time.sleep(when)
+    else:
+        _wait_for(lambda: when in err_path.read_text(), p, "the first progress bar")
+        time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    if moment.startswith("twice"):
+        time.sleep(0.1); p.send_signal(signal.SIGINT)
+    rc = _stopped(p)
+    err = err_path.read_text()
+    _no_traceback(err)
+    assert rc == 130 and len(_messages(err)) == 1 and _messages(err)[0].startswith("jeans_nbdev: interrupted"), (rc, err[-2000:])
+    assert _lines(err)[-1] == _messages(err)[0] and "Segmentation" not in err
+    assert not (out / "profiles.csv").exists()
+
+
+def test_one_run_per_folder(work):
+    """A second run into a folder in use is refused before it writes anything; once the first is killed (SIGKILL, no
+    clean-up) the folder is free again and the next run says that the previous one stopped without finishing."""
+    d, cat, env = work
+    out = d / "busy"
+    first, _, first_err = _start(_fit_args(cat, out), env, d / "busy_first")
+    try:
+        _wait_for(lambda: (out / "checkpoints" / "run.json").exists(), first, "the first run's record")
+        record = (out / "checkpoints" / "run.json").read_text()
+        other = _fit_args(cat, out)
+        other[other.index("--seed") + 1] = str(SEED + 1)
+        rc, _, err = _run(other, env, d / "busy_second")
+        assert rc == 2 and _lines(err) == _messages(err) and "another run is using this folder" in err, err
+        assert f"pid {first.pid}" in err and (out / "checkpoints" / "run.json").read_text() == record
+    finally:
+        first.kill(); first.wait()
+    third, third_out, _ = _start(_fit_args(cat, out), env, d / "busy_third")
+    _wait_for(lambda: "stopped without finishing" in third_out.read_text(), third, "the note on the killed run")
+    third.send_signal(signal.SIGINT)
+    assert _stopped(third) == 130
+    assert f"pid {first.pid}" in third_out.read_text()

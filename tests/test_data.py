@@ -1,6 +1,7 @@
 """Checks of jeans_nbdev.data that nbs/02_data.ipynb does not make: the hostile inputs through the file loaders (row-
 numbered errors for a wrong column count, a non-number, a non-finite value, a bad velocity error or membership, a
-duplicate star, too few stars, all stars at one point; the unit warnings; drop_invalid removing truth rows too), the
+duplicate star, too few stars, all stars at one point; unit slips as scale errors, and no consistency finding
+on fresh mocks of every model; BOM, gzip and other compression; drop_invalid removing truth rows too), the
 CSV loader and its header problems, from_sky against an independent angular separation and its 90-degree error, the
 name registry over all eight models with its errors, shipped_path's error, and the truth against both 10,000-star files
 in 2 and 20 bins. The notebook holds from_arrays' errors, the tangent plane, the Gaia Challenge table and one file's
@@ -11,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jeans_nbdev.data import (GAIA_CHALLENGE_MODELS, CatalogError, CatalogWarning, from_sky, load_csv,
+from jeans_nbdev.data import (GAIA_CHALLENGE_MODELS, CatalogError, CatalogWarning, check_catalog, from_sky, load_csv,
                               load_gaia_challenge, parse_gaia_challenge_name, shipped_files, shipped_path, truth_by_name,
                               truth_from_filename)
 from jeans_nbdev.mocks import binned_velocity_moments
@@ -118,13 +119,44 @@ def test_all_at_one_point(tmp_path):
         load_gaia_challenge(_write_dat(tmp_path / GOOD, a))
 
 
-def test_unit_warnings(tmp_path):
+def test_unit_slips_are_scale_errors(tmp_path):
+    "pc read as kpc and m/s read as km/s: each a 'scale' error of check_catalog naming the likely slip."
     a = _stars(); a[:, :3] *= 1000.0          # pc
-    with pytest.warns(CatalogWarning, match=r"positions look like pc"):
-        load_gaia_challenge(_write_dat(tmp_path / GOOD, a))
+    f = check_catalog(load_gaia_challenge(_write_dat(tmp_path / GOOD, a)))
+    assert [(x.code, x.level) for x in f] == [("scale", "error")] and "pc rather than kpc" in f[0].message
     a = _stars(); a[:, 3:] *= 1000.0          # m/s
-    with pytest.warns(CatalogWarning, match=r"velocities look like m/s"):
-        load_gaia_challenge(_write_dat(tmp_path / GOOD, a))
+    f = check_catalog(load_gaia_challenge(_write_dat(tmp_path / GOOD, a)))
+    assert [(x.code, x.level) for x in f] == [("scale", "error")] and "m/s rather than km/s" in f[0].message
+
+
+# Fresh draws of our sampler, seeds never used to set the thresholds (those were 900-904): a consistent catalog
+# of any of the eight models, 20 to 10,000 stars, raises no finding.
+FRESH_SEED = 20261130
+
+
+@pytest.mark.parametrize("n", [20, 100, 1000, 10000])
+def test_no_false_alarms_on_fresh_mocks(n):
+    import jax
+    from jeans_nbdev.mocks import mock_by_name, sample_mock
+    for k, name in enumerate(GAIA_CHALLENGE_MODELS):
+        cat = sample_mock(jax.random.key(FRESH_SEED + k), mock_by_name(name), n, verr=2.0)
+        assert check_catalog(cat) == [], (name, n, check_catalog(cat))
+
+
+def test_encodings_and_compression(tmp_path):
+    "A UTF-8 byte-order mark is dropped, gzip is read whatever the suffix, other compression and binary files are named."
+    import gzip
+    body = "".join(" ".join(f"{v:.6f}" for v in row) + "\n" for row in _stars())
+    (tmp_path / "bom.dat").write_text("\ufeff" + body)
+    assert load_gaia_challenge(tmp_path / "bom.dat").n == 30
+    with gzip.open(tmp_path / "packed.dat", "wt") as fh: fh.write(body)
+    assert load_gaia_challenge(tmp_path / "packed.dat").n == 30
+    for name, head, what in (("x.dat", b"\xfd7zXZ\x00" + bytes(30), "xz-compressed"), ("y.csv", b"PK\x03\x04" + bytes(30), "zip-compressed"),
+                             ("z.dat", bytes(range(128, 256)), "not UTF-8 text"), ("w.dat", b"\x1f\x8b\x08" + bytes(5), "damaged gzip")):
+        (tmp_path / name).write_bytes(head)
+        with pytest.raises(CatalogError, match=what) as e:
+            (load_csv if name.endswith(".csv") else load_gaia_challenge)(tmp_path / name)
+        assert name in str(e.value)
 
 
 def test_drop_invalid_reports_every_row(tmp_path):
