@@ -87,10 +87,11 @@ _CSV_QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
 
 
 def write_profiles_csv(bands, path) -> Path:
-    "profiles.csv: r_kpc, then QUANTITY_p2.5 .. QUANTITY_p97.5 for nu, sigma_r2, M, rho, slope."
+    """profiles.csv: r_kpc, constrained (1 inside the radii the data constrain, else 0), then QUANTITY_p2.5 ..
+    QUANTITY_p97.5 for nu, sigma_r2, M, rho, slope."""
     import numpy as np
     from jeans_nbdev.inference import PERCENTILES
-    cols, names = [bands.r], ["r_kpc"]
+    cols, names = [bands.r, bands.constrained().astype(float)], ["r_kpc", "constrained"]
     for q in _CSV_QUANTITIES:
         cols += list(bands.percentiles(q))
         names += [f"{q}_p{p:g}" for p in PERCENTILES]
@@ -128,25 +129,36 @@ def _radial_grid(R, n: int = 48):
     return np.geomspace(0.5 * lo, 2.0 * hi, n)
 
 # %% ../nbs/14_cli.ipynb #4414cd39
-def _figures(out: Path, bands, ens, truth) -> list[str]:
-    "profiles.png (bands, truth if known) and losses.png (every member's stage losses)."
+def _figures(out: Path, bands, ens, truth, catalog, title: str) -> list[str]:
+    "profiles.png (bands, the binned stars, truth if known, `title`) and losses.png (each member's stage losses)."
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from jeans_nbdev.inference import plot_bands
-    fig = plot_bands(bands, truth=truth)
+    fig = plot_bands(bands, truth=truth, data=catalog, title=title)
     with _atomic(out / "profiles.png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
-    for m in ens.members:
-        for ax, (stage, res) in zip(axes, m.stages.items()):
-            ax.plot(res.history["loss"], lw=0.8); ax.set_title(stage); ax.set_xlabel("step")
-    axes[0].set_ylabel("loss"); fig.tight_layout()
+    fig = _losses_figure(ens, title)
     with _atomic(out / "losses.png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
     return ["profiles.png", "losses.png"]
+
+# %% ../nbs/14_cli.ipynb #c6dc9243
+def _losses_figure(ens, title: str):
+    "One panel per stage, one colour per member (legend up to 8 members), steps on x."
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    for k, m in enumerate(ens.members):
+        for ax, (stage, res) in zip(axes, m.stages.items()):
+            ax.plot(res.history["loss"], lw=0.8, color=plt.cm.viridis(k / max(1, len(ens.members) - 1)), label=f"member {k + 1}")
+            ax.set_title(f"stage: {stage}", fontsize=9); ax.set_xlabel("optimiser step")
+    axes[0].set_ylabel("training loss (lower is better)")
+    if len(ens.members) <= 8:
+        axes[-1].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10); fig.tight_layout()
+    return fig
 
 # %% ../nbs/14_cli.ipynb #392025ce
 def _run_record(catalog, beta, members: int, seed: int, config) -> dict:
@@ -278,6 +290,14 @@ def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inpu
                 removed_rows=[dict(row=r, reason=m) for r, m in catalog.removed], bands_note=band_note,
                 constrained_range_kpc=list(bands.r_range), **_mass_at_half_light(models, beta), wolf=_wolf(catalog))
 
+# %% ../nbs/14_cli.ipynb #e1ed3059
+def _title(catalog, members: int, beta, inputs: dict | None) -> str:
+    "The figures' title line: catalog, stars (effective members when pmem is given), anisotropy, ensemble members."
+    name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
+    stars = f"{catalog.n} stars" + ("" if catalog.pmem is None else f" ({catalog.pmem.sum():.0f} effective members)")
+    b = (inputs or {}).get("beta") or type(beta).__name__
+    return f"{name}: {stars}, anisotropy {b}, {members} ensemble members"
+
 # %% ../nbs/14_cli.ipynb #c4700621
 def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, config=None, seed: int = 0, truth=None,
             inputs: dict | None = None, quiet: bool = False, accept=(), drop_outliers: bool = False) -> dict:
@@ -303,12 +323,16 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         t0 = time.perf_counter()
         ens = fit_ensemble(catalog, beta, key=jax.random.key(seed), config=config, members=members,
                            bootstrap=members > 1, checkpoint_dir=str(ckpt), quiet=quiet, accept=None)
+        if not quiet:
+            print("computing the profiles, their bands and the figures ...", flush=True)
         models = [inference.for_inference(m) for m in ens.models]
         bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
         with _atomic(out / "profiles.csv") as tmp:
             write_profiles_csv(bands, tmp)
         summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs)
-        summary.update(figures=_figures(out, bands, ens, truth), resumed=bool(note), wall_time_s=time.perf_counter() - t0)
+        title = _title(catalog, members, beta, inputs)
+        summary.update(figures=_figures(out, bands, ens, truth, catalog, title), resumed=bool(note),
+                       wall_time_s=time.perf_counter() - t0)
         with _atomic(out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
     return summary
@@ -380,6 +404,28 @@ def _cmd_mock(a):
     except OSError as e:
         raise CLIError(f"--out {a.out}: cannot write it ({e.strerror})") from None
     print(f"wrote {cat.n} stars of {a.name} to {path}")
+
+# %% ../nbs/14_cli.ipynb #ffb8f4bf
+def _cmd_data(a):
+    "List the shipped Gaia Challenge catalogs, or copy one (`a.name`) to `a.out`."
+    import shutil
+    from jeans_nbdev import data
+    files = data.shipped_files()
+    if a.name is None:
+        print("shipped Gaia Challenge catalogs (x y z vx vy vz; kpc, km/s; names ending in _err: 2 km/s errors on v_z):")
+        for key, p in files.items():
+            print(f"  {key}  ({p.stat().st_size // 1024} kB)")
+        print("copy one with: jeans_nbdev data NAME --out FILE")
+        return
+    if a.name not in files:
+        raise CLIError(f"{a.name!r} is not a shipped catalog: `jeans_nbdev data` lists them")
+    if a.out is None:
+        raise CLIError(f"data {a.name}: give --out FILE to copy it")
+    try:
+        shutil.copyfile(files[a.name], a.out)
+    except OSError as e:
+        raise CLIError(f"--out {a.out}: cannot write it ({e.strerror})") from None
+    print(f"wrote {a.name} to {a.out}")
 
 # %% ../nbs/14_cli.ipynb #9cffa57d
 def _cmd_bench(a):
@@ -470,7 +516,9 @@ def _fit_options(s, out, members: int, steps: int, sigma_priors, prior):
 # %% ../nbs/14_cli.ipynb #130ea090
 def _catalog_options(f):
     "fit's catalog, anisotropy, velocity-error and consistency options."
-    f.add_argument("catalog"); f.add_argument("--beta", required=True, help="iso | const:B | om:RA_KPC")
+    f.add_argument("catalog", help="stars: Gaia Challenge .dat/.txt (x y z vx vy vz; kpc, km/s) or .csv with header "
+                   "x_kpc,y_kpc,vz_kms[,verr_kms][,pmem]; either may be .gz")
+    f.add_argument("--beta", required=True, help="anisotropy: iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
     f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
                    help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
     f.add_argument("--accept", type=_checks, default=(), metavar="CHECK[,CHECK]",
@@ -486,7 +534,9 @@ def _parser() -> argparse.ArgumentParser:
     from jeans_nbdev.campaign import CAMPAIGN_MODELS
     from jeans_nbdev.jeans import SIGMA_PRIORS, PriorConfig
     from jeans_nbdev.validation import DEFAULT_MEMBERS
+    from importlib.metadata import version
     p = _Parser(prog="jeans_nbdev", description="Spherical Jeans analysis with equivariant flows.")
+    p.add_argument("--version", action="version", version=f"jeans_nbdev {version('jeans_nbdev')}")
     sub = p.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="fit a catalog (.dat Gaia Challenge or .csv)")
     _catalog_options(f)
@@ -500,9 +550,14 @@ def _parser() -> argparse.ArgumentParser:
     for s, out, members, steps in ((f, None, DEFAULT_MEMBERS, 600), (d, "demo_out", 8, 400), (c, None, DEFAULT_MEMBERS, 600)):
         _fit_options(s, out, members, steps, SIGMA_PRIORS, PriorConfig())
     m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
-    m.add_argument("name"); m.add_argument("--n", type=_int_in(20, 10**7), required=True)
-    m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0); m.add_argument("--verr", type=_positive, default=None)
-    m.add_argument("--out", required=True)
+    m.add_argument("name", help="model: {Plum,NonPlum}{Cusp,Core}{Om,Iso}, e.g. PlumCuspOm (tracer, dark halo, anisotropy)")
+    m.add_argument("--n", type=_int_in(20, 10**7), required=True, help="number of stars")
+    m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help="PRNG seed (default 0)")
+    m.add_argument("--verr", type=_positive, default=None, metavar="KMS", help="Gaussian v_z errors [km/s] (default none)")
+    m.add_argument("--out", required=True, help="file to write (Gaia Challenge format)")
+    g = sub.add_parser("data", help="list the shipped Gaia Challenge catalogs, or copy one to a file")
+    g.add_argument("name", nargs="?", default=None, help="a name from the list (e.g. PlumCuspOm/gs010_..._df_1000_0_err)")
+    g.add_argument("--out", default=None, help="file to copy it to")
     b = sub.add_parser("bench", help="print the benchmark tables")
     b.add_argument("--only", choices=tuple(BENCHES), default=None)
     b.add_argument("--full", action="store_true", help="validation at the full budget (all four catalogs)")
@@ -592,7 +647,8 @@ def configure_jax(cache_dir: str | None = None) -> dict:
     return out
 
 # %% ../nbs/14_cli.ipynb #1585a521
-COMMANDS = {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "bench": _cmd_bench, "campaign": _cmd_campaign}
+COMMANDS = {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "data": _cmd_data, "bench": _cmd_bench,
+            "campaign": _cmd_campaign}
 
 def _warning_line(show, message, category, filename, lineno, file=None, line=None):
     "The package's warnings as one line `jeans_nbdev: warning: ...` on stderr; others as `show` shows them."

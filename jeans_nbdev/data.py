@@ -541,8 +541,9 @@ def vet(cat: Catalog, accept=(), *, drop_outliers: bool = False) -> Catalog:
     stop = [f for f in found if f.level == "error" and f.code not in accept]
     if stop:
         codes = ",".join(f.code for f in stop)
-        raise CatalogError(f"{cat.source}: " + "; ".join(f"[{f.code}] {f.message}" for f in stop) +
-                           f". To fit anyway: --accept {codes} (Python: accept=({', '.join(repr(f.code) for f in stop)},))")
+        what = "; ".join(f"[{f.code}] {f.message}" for f in stop)
+        raise CatalogError(f"{cat.source}: {what}{'' if what.endswith('?') else '.'} To fit anyway: --accept {codes} "
+                           f"(Python: accept=({', '.join(repr(f.code) for f in stop)},))")
     for f in found:
         warnings.warn(f"{cat.source}: [{f.code}{', accepted' if f.level == 'error' else ''}] {f.message}",
                       CatalogWarning, stacklevel=2)

@@ -17,7 +17,7 @@ from .numerics import cast_floats, gauss_legendre, log_slope
 # %% auto #0
 __all__ = ['PERCENTILES', 'RADIAL', 'PROJECTED', 'MSUN_GEV', 'KPC_CM', 'profile_pair', 'for_inference', 'member_profiles',
            'constrained_range', 'ensemble_quantiles', 'ProfileBands', 'ensemble_profiles', 'accuracy_table',
-           'plot_bands', 'j_factor']
+           'binned_profiles', 'plot_bands', 'j_factor']
 
 # %% ../nbs/09_inference.ipynb #aa995296
 PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)   # the 95% and 68% bands and the median
@@ -196,22 +196,46 @@ def _focus_ylim(ax, mask, curves, log: bool, keep=()):
     if lim is not None:
         ax.set_ylim(lim)
 
+# %% ../nbs/09_inference.ipynb #b858ce25
+def binned_profiles(R, vz, verr=None, *, nbin: int | None = None) -> dict:
+    """The stars inside the 99th percentile of projected radius R [kpc] (a lone far star would stretch the last annulus)
+    in equal-count bins (nbin: sqrt(N)/2 within 4..20): R (median per bin), edges, counts, Sigma [1/kpc^2] over all N
+    stars (as the model's, integrating to 1) with its Poisson error, and sigma_los [km/s] with the errors verr removed
+    in quadrature, with its standard error (NaN where the errors exceed the spread)."""
+    R, vz = np.asarray(R, float), np.asarray(vz, float)
+    e2 = np.zeros_like(vz) if verr is None else np.broadcast_to(np.asarray(verr, float), vz.shape) ** 2
+    n, order = len(R), np.argsort(R)
+    groups = np.array_split(order[R[order] <= np.percentile(R, 99)], nbin or int(np.clip(np.sqrt(n) / 2, 4, 20)))
+    edges = np.r_[0.0, [0.5 * (R[a[-1]] + R[b[0]]) for a, b in zip(groups[:-1], groups[1:])], R[groups[-1][-1]]]
+    out = dict(R=np.array([np.median(R[g]) for g in groups]), edges=edges, counts=np.array([len(g) for g in groups]))
+    area = np.pi * np.diff(edges**2)
+    out["Sigma"], out["Sigma_err"] = out["counts"] / (n * area), np.sqrt(out["counts"]) / (n * area)
+    s2 = np.array([np.var(vz[g], ddof=1) for g in groups]); sig2 = s2 - np.array([e2[g].mean() for g in groups])
+    out["sigma_los"] = np.sqrt(np.where(sig2 > 0, sig2, np.nan))
+    out["sigma_los_err"] = s2 / (out["sigma_los"] * np.sqrt(2.0 * (out["counts"] - 1)))
+    return out
+
 # %% ../nbs/09_inference.ipynb #47540f67
-def _plot_one(ax, bands: ProfileBands, name: str, truth=None, color="C0"):
-    "Median, 68% and 95% bands of one quantity, the truth dashed, unconstrained radii greyed."
+def _plot_one(ax, bands: ProfileBands, name: str, truth=None, color="C0", data=None):
+    "Median, 68% and 95% bands of one quantity (drawn where constrained), the truth dashed, the binned data."
     x = bands.R if name in PROJECTED else bands.r
     lo95, lo68, med, hi68, hi95 = bands.percentiles(name)
-    ax.fill_between(x, lo95, hi95, color=color, alpha=0.2, lw=0)
-    ax.fill_between(x, lo68, hi68, color=color, alpha=0.35, lw=0)
-    ax.plot(x, med, color=color, lw=1.5, label="fit (median)")
+    inside = np.ones_like(x, bool) if name in PROJECTED else bands.constrained()
+    ax.fill_between(x, lo95, hi95, where=inside, color=color, alpha=0.2, lw=0)
+    ax.fill_between(x, lo68, hi68, where=inside, color=color, alpha=0.35, lw=0)
+    ax.plot(x, np.where(inside, med, np.nan), color=color, lw=1.5)
+    if name in _LOG_Y:                                   # a slope outside the data is noise: not drawn at all
+        ax.plot(x, np.where(inside, np.nan, med), color=color, lw=0.8, ls=":")
     t = None if truth is None else np.asarray(truth(jnp.asarray(x)))
     if t is not None:
-        ax.plot(x, t, "k--", lw=1, label="truth")
+        ax.plot(x, t, "k--", lw=1)
+    if data is not None and name in PROJECTED:
+        ax.errorbar(data["R"], data[name], data[f"{name}_err"], fmt="o", ms=3, color="C3", lw=0.8, capsize=0)
     ax.set_xscale("log"); ax.set_yscale("log" if name in _LOG_Y else "linear")
     if bands.r_range is not None and name not in PROJECTED:
         ax.axvspan(x.min(), bands.r_range[0], color="0.85", zorder=-1)
         ax.axvspan(bands.r_range[1], x.max(), color="0.85", zorder=-1)
-        _focus_ylim(ax, bands.constrained(), [lo95, hi95], name in _LOG_Y, keep=[med] + ([] if t is None else [t]))
+        _focus_ylim(ax, inside, [lo95, hi95], name in _LOG_Y, keep=[med] + ([] if t is None else [t]))
     ax.set_xlabel("R [kpc]" if name in PROJECTED else "r [kpc]"); ax.set_ylabel(_LABELS.get(name, name))
 
 # %% ../nbs/09_inference.ipynb #2b425233
@@ -225,18 +249,34 @@ def _truth_fn(truth, name):
                 beta="beta", sigma_los="sigma_los", Sigma="surface_density").get(name, name)
     return getattr(truth, attr, None)
 
+# %% ../nbs/09_inference.ipynb #c41d92f9
+def _legend(ax, truth: bool, data: bool, grey: bool, color="C0"):
+    "The legend of `plot_bands` in a panel of its own."
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    h = [Line2D([], [], color=color, lw=1.5, label="median of the members"),
+         Patch(color=color, alpha=0.45, label="68% band"), Patch(color=color, alpha=0.2, label="95% band")]
+    h += [Line2D([], [], color="k", ls="--", lw=1, label="truth")] if truth else []
+    h += [Line2D([], [], color="C3", marker="o", ms=3, ls="", label="stars, binned (1-sigma)")] if data else []
+    h += [Patch(color="0.85", label="not constrained by the data\n(no band; a dotted median\non log axes)")] if grey else []
+    ax.legend(handles=h, loc="center", fontsize=8, frameon=False)
+
 # %% ../nbs/09_inference.ipynb #a3e4d2c4
-def plot_bands(bands: ProfileBands, names=("nu", "sigma_r2", "M", "rho", "slope", "sigma_los"), truth=None,
-               ncols: int = 3, figsize_per=(4.0, 3.2)):
-    "A grid of panels, one per quantity, with bands and optional truth. Returns the matplotlib figure."
+def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2", "M", "rho", "slope"), truth=None,
+               data=None, title: str | None = None, ncols: int = 4, figsize_per=(3.6, 3.0)):
+    """A grid of panels, one per quantity, with bands, the truth (optional, dashed) and the binned stars of `data` (a
+    catalog: R, vz, verr) on the projected panels; a legend panel; `title` on top. Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
-    nrows = -(-len(names) // ncols)
+    nrows = -(-(len(names) + 1) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per[0] * ncols, figsize_per[1] * nrows), squeeze=False)
+    binned = None if data is None else binned_profiles(data.R, data.vz, getattr(data, "verr", None))
     for ax, name in zip(axes.flat, names):
-        _plot_one(ax, bands, name, _truth_fn(truth, name))
+        _plot_one(ax, bands, name, _truth_fn(truth, name), data=binned)
     for ax in list(axes.flat)[len(names):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=8)
+        ax.set_axis_off()
+    _legend(axes.flat[len(names)], truth is not None, data is not None, bands.r_range is not None)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 

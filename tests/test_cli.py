@@ -159,7 +159,7 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
 
     # 4. the outputs equal the uninterrupted run's
     header, table = _read_profiles(run / "profiles.csv")
-    want = ["r_kpc"] + [f"{q}_{p}" for q in QUANTITIES for p in PERCENTILE_NAMES]
+    want = ["r_kpc", "constrained"] + [f"{q}_{p}" for q in QUANTITIES for p in PERCENTILE_NAMES]
     assert header == want, header
     assert table.shape == (table.shape[0], len(want)) and table.shape[0] >= 10 and np.all(np.isfinite(table))
     ref_header, ref_table = _read_profiles(ref / "profiles.csv")
