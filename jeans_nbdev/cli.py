@@ -678,6 +678,8 @@ def main(argv=None) -> int:
         # Ctrl-C inside a C extension can surface as another error (an ImportError): still an interrupt
         if isinstance(e, KeyboardInterrupt) or (intr.requested and not isinstance(e, SystemExit)):
             intr.handled(); print(_interrupted(a), file=sys.stderr, flush=True); return 130
+        if isinstance(e, BrokenPipeError):          # `jeans_nbdev data | head`: the reader left; nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 141
         if not isinstance(e, (CLIError, ValueError, OSError, FloatingPointError)):   # CatalogError is a ValueError
             raise
         print("jeans_nbdev: error: " + " ".join(str(e).split()), file=sys.stderr, flush=True); return 2
