@@ -222,9 +222,10 @@ def load_gaia_challenge(path, *, drop_invalid: bool = False) -> Catalog:
     "Catalog (with truth columns and, for a scheme file name, the truth model) from a Gaia Challenge `.dat` file."
     path = Path(path)
     a, rows = _parse_rows(path, _data_lines(path), GAIA_COLUMNS)
-    try: model = truth_from_filename(path.name)
+    name = path.name.removesuffix(".gz")                 # a gzip-compressed file keeps its name's meaning
+    try: model = truth_from_filename(name)
     except ValueError: model = None
-    err = path.stem.endswith("_err")
+    err = Path(name).stem.endswith("_err")
     truth = Truth6D(a[:, 2], a[:, 3], a[:, 4], None, model)
     return from_arrays(a[:, 0], a[:, 1], a[:, 5], GAIA_ERR_KMS if err else None, source=str(path),
                        truth=truth, rows=rows, drop_invalid=drop_invalid)

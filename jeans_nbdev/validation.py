@@ -15,8 +15,8 @@ from .numerics import log_slope
 
 # %% auto #0
 __all__ = ['BUDGETS', 'SMALL_CATALOG_MEMBERS', 'DEFAULT_MEMBERS', 'TARGETS', 'SCATTER_RADII', 'run_budget', 'validate',
-           'realized_ratio', 'metrics', 'check_targets', 'binned_dispersion', 'plot_run', 'median_noise',
-           'true_jeans_factor', 'realization_scatter', 'density_slope_scatter', 'sigma_slope_information']
+           'realized_ratio', 'metrics', 'check_targets', 'plot_run', 'median_noise', 'true_jeans_factor',
+           'realization_scatter', 'density_slope_scatter', 'sigma_slope_information']
 
 # %% ../nbs/10_validation.ipynb #f768fb4d
 BUDGETS = {  # ensemble members and optimiser steps per stage
@@ -127,18 +127,6 @@ def check_targets(m: dict, n: int) -> list[tuple[str, float, float, bool]]:
         out.append((name, m[name], lim, bool(ok)))
     return out
 
-# %% ../nbs/10_validation.ipynb #4c1dc459
-def binned_dispersion(catalog, n_bins: int = 8):
-    "Equal-count bins in R: (median R [kpc], sigma_los [km/s] with errors subtracted, its standard error)."
-    order = np.argsort(catalog.R)
-    out = []
-    for idx in np.array_split(order, n_bins):
-        v = catalog.vz[idx]
-        e2 = 0.0 if catalog.verr is None else np.mean(catalog.verr[idx] ** 2)
-        s2 = max(np.var(v, ddof=1) - e2, 0.0)
-        out.append((np.median(catalog.R[idx]), np.sqrt(s2), np.sqrt(s2 / (2 * (len(idx) - 1)))))
-    return np.array(out).T
-
 # %% ../nbs/10_validation.ipynb #522c1751
 def _plot_realized(ax, run):
     "The stars' realised sigma_r^2 (q times the truth's) at 0.25-4 r_1/2, with standard errors."
@@ -151,14 +139,11 @@ def _plot_realized(ax, run):
 
 
 def plot_run(run: dict, title: str | None = None):
-    "Six panels: nu, sigma_los vs binned data, sigma_r^2 (vs the stars' realised value), M, rho, slope; truth dashed."
-    fig = inference.plot_bands(run["bands"], ("nu", "sigma_los", "sigma_r2", "M", "rho", "slope"), truth=run["truth"])
-    R, s, e = binned_dispersion(run["catalog"])
-    ax = fig.axes[1]
-    ax.errorbar(R, s, e, fmt="o", color="C3", ms=3, label="data (binned)"); ax.legend(fontsize=7)
+    "Six panels: nu, sigma_los vs the binned stars, sigma_r^2 (vs the stars' realised value), M, rho, slope; truth dashed."
+    fig = inference.plot_bands(run["bands"], ("nu", "sigma_los", "sigma_r2", "M", "rho", "slope"), truth=run["truth"],
+                               data=run["catalog"], title=title or f"{run['model']}, {run['n']} stars")
     if run["catalog"].truth is not None:
         _plot_realized(fig.axes[2], run)
-    fig.suptitle(title or f"{run['model']}, {run['n']} stars"); fig.tight_layout()
     return fig
 
 # %% ../nbs/10_validation.ipynb #bb0da23e

@@ -151,6 +151,10 @@ def test_encodings_and_compression(tmp_path):
     assert load_gaia_challenge(tmp_path / "bom.dat").n == 30
     with gzip.open(tmp_path / "packed.dat", "wt") as fh: fh.write(body)
     assert load_gaia_challenge(tmp_path / "packed.dat").n == 30
+    named = tmp_path / (GOOD.removesuffix(".dat") + "_err.dat.gz")     # the name keeps its meaning through .gz
+    with gzip.open(named, "wt") as fh: fh.write(body)
+    cat = load_gaia_challenge(named)
+    assert np.all(cat.verr == 2.0) and cat.truth.model is not None
     for name, head, what in (("x.dat", b"\xfd7zXZ\x00" + bytes(30), "xz-compressed"), ("y.csv", b"PK\x03\x04" + bytes(30), "zip-compressed"),
                              ("z.dat", bytes(range(128, 256)), "not UTF-8 text"), ("w.dat", b"\x1f\x8b\x08" + bytes(5), "damaged gzip")):
         (tmp_path / name).write_bytes(head)
