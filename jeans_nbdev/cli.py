@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['LOCK_NAME', 'MIN_BAND_MEMBERS', 'SEED_MAX', 'MAX_MEMBERS', 'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta',
-           'read_catalog', 'velocity_error_note', 'write_profiles_csv', 'claim_folder', 'BandWarning', 'run_fit',
-           'configure_jax', 'main', 'console']
+__all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'SEED_MAX', 'MAX_MEMBERS', 'PARSER_FACTS', 'RESEND_S', 'COMMANDS',
+           'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note', 'profile_columns', 'write_profiles_csv',
+           'claim_folder', 'BandWarning', 'run_fit', 'parser_facts', 'configure_jax', 'main', 'console']
 
 # %% ../nbs/14_cli.ipynb #2ec09503
 class CLIError(Exception):
@@ -83,19 +83,28 @@ def velocity_error_note(path: str, cat, verr: float | None) -> str:
     return "none: a Gaia Challenge file name without _err means exact velocities (--verr KMS gives errors)"
 
 # %% ../nbs/14_cli.ipynb #c1e01584
-_CSV_QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
+PROFILE_COLUMNS = {   # quantity of inference.ProfileBands -> (column stem with its unit, meaning)
+    "nu": ("nu_per_kpc3", "stellar number density nu(r) [1/kpc^3], normalised to one star in all (integral of 4 pi r^2 nu dr = 1)"),
+    "sigma_r2": ("sigma_r2_km2_per_s2", "radial velocity dispersion squared sigma_r^2(r) [(km/s)^2]"),
+    "M": ("M_Msun", "enclosed mass M(<r) [Msun]"),
+    "rho": ("rho_Msun_per_kpc3", "mass density rho(r) [Msun/kpc^3]"),
+    "slope": ("slope_dlnrho_dlnr", "logarithmic slope d ln rho / d ln r of the mass density (dimensionless)")}
 
-
-def write_profiles_csv(bands, path) -> Path:
-    """profiles.csv: r_kpc, constrained (1 inside the radii the data constrain, else 0), then QUANTITY_p2.5 ..
-    QUANTITY_p97.5 for nu, sigma_r2, M, rho, slope."""
-    import numpy as np
+def profile_columns() -> dict:
+    "profiles.csv's columns, in order, with what each holds."
     from jeans_nbdev.inference import PERCENTILES
-    cols, names = [bands.r, bands.constrained().astype(float)], ["r_kpc", "constrained"]
-    for q in _CSV_QUANTITIES:
-        cols += list(bands.percentiles(q))
-        names += [f"{q}_p{p:g}" for p in PERCENTILES]
-    np.savetxt(path, np.stack(cols, 1), delimiter=",", header=",".join(names), comments="", fmt="%.8g")
+    out = {"r_kpc": "3D radius [kpc]",
+           "constrained": "1 where r lies inside the radii the stars constrain (summary.json constrained_range_kpc), else 0"}
+    for stem, meaning in PROFILE_COLUMNS.values():
+        out |= {f"{stem}_p{p:g}": f"{p:g}th percentile of the ensemble band of {meaning}" for p in PERCENTILES}
+    return out
+
+# %% ../nbs/14_cli.ipynb #1ac3d478
+def write_profiles_csv(bands, path) -> Path:
+    "profiles.csv: the columns of `profile_columns()`, one row per radius of `bands`."
+    import numpy as np
+    cols = [bands.r, bands.constrained().astype(float)] + [p for q in PROFILE_COLUMNS for p in bands.percentiles(q)]
+    np.savetxt(path, np.stack(cols, 1), delimiter=",", header=",".join(profile_columns()), comments="", fmt="%.8g")
     return Path(path)
 
 # %% ../nbs/14_cli.ipynb #78f0e115
@@ -280,15 +289,27 @@ def _atomic(path: Path):
     finally:
         if tmp.exists(): tmp.unlink()
 
+# %% ../nbs/14_cli.ipynb #fa0cc87d
+def _truth(truth, r_half_fit_kpc: float) -> dict:
+    "A mock's known answer beside the fit: its model, r_1/2, M(<r_1/2) and M at the fitted r_1/2 [kpc, Msun]."
+    import jax.numpy as jnp
+    r = float(truth.r_half)
+    return dict(model=truth.name, anisotropy=type(truth.anisotropy).__name__, r_half_kpc=r,
+                M_half_Msun=float(truth.mass(jnp.asarray([r]))[0]),
+                M_at_fitted_r_half_Msun=float(truth.mass(jnp.asarray([r_half_fit_kpc]))[0]))
+
 # %% ../nbs/14_cli.ipynb #6f0e9d26
-def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inputs) -> dict:
-    "summary.json's content except the figures, the resume flag and the wall time."
+def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inputs, truth=None) -> dict:
+    """summary.json's content except the figures, the resume flag and the wall time. Keys with a dimension end in
+    their unit; `settings` keeps the option names (`FitConfig.record`, one name for an option everywhere)."""
     from jeans_nbdev.data import check_catalog
     checks = [dict(code=f.code, level=f.level, accepted=f.level == "error", message=f.message) for f in check_catalog(catalog)]
+    m_half = _mass_at_half_light(models, beta)
     return dict(inputs=inputs or {}, n_stars=int(catalog.n), settings=dict(record, bootstrap=record["members"] > 1),
                 versions=_versions(), checks=checks, accepted=list(accept),
                 removed_rows=[dict(row=r, reason=m) for r, m in catalog.removed], bands_note=band_note,
-                constrained_range_kpc=list(bands.r_range), **_mass_at_half_light(models, beta), wolf=_wolf(catalog))
+                constrained_range_kpc=list(bands.r_range), **m_half, wolf=_wolf(catalog),
+                truth=None if truth is None else _truth(truth, m_half["r_half_kpc"]["p50"]), profiles_columns=profile_columns())
 
 # %% ../nbs/14_cli.ipynb #e1ed3059
 def _title(catalog, members: int, beta, inputs: dict | None) -> str:
@@ -329,7 +350,7 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
         with _atomic(out / "profiles.csv") as tmp:
             write_profiles_csv(bands, tmp)
-        summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs)
+        summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs, truth)
         title = _title(catalog, members, beta, inputs)
         summary.update(figures=_figures(out, bands, ens, truth, catalog, title), resumed=bool(note),
                        wall_time_s=time.perf_counter() - t0)
@@ -369,15 +390,23 @@ def _result_line(s: dict) -> str:
     return f"{mass}; Wolf: {wolf}."
 
 # %% ../nbs/14_cli.ipynb #150a58c1
+def _known_truth(path: str):
+    "The truth model of a catalog whose file name follows the Gaia Challenge scheme (gzip or not), else None."
+    from jeans_nbdev import data
+    try: return data.truth_from_filename(Path(path).name.removesuffix(".gz"))
+    except ValueError: return None
+
 def _cmd_fit(a):
     cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
     errors = velocity_error_note(a.catalog, cat, a.verr)
     print(f"{a.catalog}: {cat.n} stars; velocity errors: {errors}", flush=True)
     cat, centre = _centred(cat, a)
-    s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet, accept=a.accept,
+    if truth := _known_truth(a.catalog):
+        print(f"truth: the file name is a Gaia Challenge model's, {truth.name}: drawn dashed and kept in summary.json")
+    s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet, accept=a.accept, truth=truth,
                 drop_outliers=a.drop_outliers, inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta,
-                verr=a.verr, velocity_errors=errors, centre_kpc=centre, drop_outliers=a.drop_outliers))
+                verr_kms=a.verr, velocity_errors=errors, centre_kpc=centre, drop_outliers=a.drop_outliers))
     print(f"{_result_line(s)} Results in {a.out}")
 
 # %% ../nbs/14_cli.ipynb #81ec3701
@@ -391,8 +420,7 @@ def _cmd_demo(a):
     s = run_fit(cat, truth.anisotropy, a.out, members=a.members, config=_config(a), seed=a.seed, truth=truth, quiet=a.quiet,
                 inputs=dict(catalog=str(path), beta=f"om:{float(truth.anisotropy.ra)}",
                             velocity_errors=velocity_error_note(str(path), cat, None)))
-    true_m = float(truth.mass([s["r_half_kpc"]["p50"]])[0])
-    print(f"{_result_line(s)} Truth: {true_m:.3e} Msun. Figures and tables in {a.out}")
+    print(f"{_result_line(s)} Truth: {s['truth']['M_at_fitted_r_half_Msun']:.3e} Msun. Figures and tables in {a.out}")
 
 # %% ../nbs/14_cli.ipynb #4d51abd0
 def _cmd_mock(a):
@@ -490,28 +518,45 @@ def _xy(text: str) -> tuple:
 # %% ../nbs/14_cli.ipynb #bb50a772
 def _checks(text: str) -> tuple:
     "argparse type: comma-separated names of consistency checks (data.CHECKS)."
-    from jeans_nbdev.data import CHECKS
+    CHECKS = PARSER_FACTS["checks"]
     names = tuple(t.strip() for t in text.split(",") if t.strip())
     bad = [n for n in names if n not in CHECKS]
     if bad or not names: raise argparse.ArgumentTypeError(f"{text!r}: the checks are {', '.join(CHECKS)}")
     return names
 
+# %% ../nbs/14_cli.ipynb #162ce918
+# What the parser shows and checks, copied from the modules that own it so that `--help` and a mistyped option answer
+# without importing JAX (~3 s); `parser_facts()` reads the owners, and the check below keeps the two equal.
+PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regular"), mass_prior=10.0,
+                    checks=("errors", "scale", "outliers", "centre", "membership"),
+                    models=tuple(f"{t}{h}{a}" for t in ("Plum", "NonPlum") for h, a in
+                                 (("Cusp", "Om"), ("Core", "Om"), ("Cusp", "Iso"), ("Core", "Iso"))),
+                    campaign_models=("PlumCuspOm", "PlumCoreOm", "PlumCuspIso", "PlumCoreIso"),
+                    benches=("background", "mocks", "flow", "loss", "fit", "ensemble", "validation"))
+
+def parser_facts() -> dict:
+    "PARSER_FACTS as their owners have them (imports JAX)."
+    from jeans_nbdev import bench, campaign, data, jeans, validation
+    return dict(members=validation.DEFAULT_MEMBERS, sigma_priors=tuple(jeans.SIGMA_PRIORS),
+                mass_prior=jeans.PriorConfig().mass_prior, checks=data.CHECKS, models=tuple(data.GAIA_CHALLENGE_MODELS),
+                campaign_models=tuple(campaign.CAMPAIGN_MODELS), benches=tuple(bench.BENCHES))
+
 # %% ../nbs/14_cli.ipynb #82299a9b
-def _fit_options(s, out, members: int, steps: int, sigma_priors, prior):
+def _fit_options(s, out, members: int, steps: int):
     "The options shared by fit, demo and campaign, with this command's defaults."
-    s.add_argument("--out", required=out is None, default=out, help="output folder")
-    s.add_argument("--members", "--ensemble", dest="members", type=_int_in(1, MAX_MEMBERS), default=members,
+    s.add_argument("--out", required=out is None, default=out, metavar="DIR", help="output folder")
+    s.add_argument("--members", "--ensemble", dest="members", type=_int_in(1, MAX_MEMBERS), default=members, metavar="K",
                    help=f"ensemble members, trained together (bootstrap resamples of the stars when more than one; default {members})")
-    s.add_argument("--steps", type=_int_in(1, 10**7), default=steps, help=f"optimiser steps per stage (default {steps})")
+    s.add_argument("--steps", type=_int_in(1, 10**7), default=steps, metavar="S", help=f"optimiser steps per stage (default {steps})")
     s.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help=f"PRNG seed, 0 to {SEED_MAX} (default 0)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
                    help="local velocity distribution: variance-preserving scale mixture (default) or Gaussian")
-    s.add_argument("--sigma-prior", choices=tuple(sigma_priors), default=prior.sigma_prior,
+    s.add_argument("--sigma-prior", choices=PARSER_FACTS["sigma_priors"], default=PARSER_FACTS["sigma_priors"][0],
                    help="smoothness prior of ln sigma_r^2: change of curvature in ln r (default), curvature in ln r "
                         "(favours a power-law centre) or curvature in ln(1 + r/R_med) (favours a regular centre)")
-    s.add_argument("--mass-prior", type=float, default=prior.mass_prior, metavar="W",
-                   help="weight of the penalty on a negative enclosed mass or density (default 10; 0 switches it off)")
+    s.add_argument("--mass-prior", type=float, default=PARSER_FACTS["mass_prior"], metavar="W",
+                   help="weight of the penalty on a negative enclosed mass or density; 0 switches it off")
 
 # %% ../nbs/14_cli.ipynb #130ea090
 def _catalog_options(f):
@@ -529,40 +574,70 @@ def _catalog_options(f):
     g.add_argument("--centre", type=_xy, default=None, metavar="X,Y", help="move the origin to (X, Y) [kpc]")
 
 # %% ../nbs/14_cli.ipynb #35495429
+class _Help(argparse.RawDescriptionHelpFormatter):
+    "Help with each option's default (unless its text gives it, or it is off/unset) and the epilogs as written."
+    def _get_help_string(self, action):
+        h = action.help or ""
+        if "default" in h or action.nargs == 0 or action.default is None or action.default in ((), [], argparse.SUPPRESS):
+            return h
+        return f"{h} (default: %(default)s)"
+
+def _outputs_epilog() -> str:
+    "fit's and demo's --help epilog: what lands in the output folder, profiles.csv's columns first."
+    stems = ", ".join(f"{stem}_pP" for stem, _ in PROFILE_COLUMNS.values())
+    return ("outputs in --out DIR:\n"
+            "  profiles.csv  r_kpc (3D radius), constrained (1 inside the radii the stars constrain, else 0), then\n"
+            f"                {stems}\n"
+            "                for P = 2.5, 16, 50, 84, 97.5 (percentiles of the ensemble band); nu is normalised to one\n"
+            "                star in all (integral of 4 pi r^2 nu dr = 1)\n"
+            "  summary.json  inputs, settings, checks, M(<r_1/2) and r_1/2 with bands, the Wolf et al. (2010) estimate,\n"
+            "                the truth for a Gaia Challenge file, what each CSV column holds; units end the keys\n"
+            "  profiles.png  bands (68% dark, 95% light), binned stars, truth dashed; losses.png: each member's losses\n"
+            "  checkpoints/  the same command again resumes an interrupted fit")
+
+# %% ../nbs/14_cli.ipynb #3aad4a1d
 def _parser() -> argparse.ArgumentParser:
-    from jeans_nbdev.bench import BENCHES
-    from jeans_nbdev.campaign import CAMPAIGN_MODELS
-    from jeans_nbdev.jeans import SIGMA_PRIORS, PriorConfig
-    from jeans_nbdev.validation import DEFAULT_MEMBERS
+    "The command line's parser; imports nothing heavy, so that --help and option errors answer at once."
     from importlib.metadata import version
-    p = _Parser(prog="jeans_nbdev", description="Spherical Jeans analysis with equivariant flows.")
+    P = functools.partial(_Parser, formatter_class=_Help)
+    p = P(prog="jeans_nbdev", description="Spherical Jeans analysis of dwarf galaxies with equivariant flows.")
     p.add_argument("--version", action="version", version=f"jeans_nbdev {version('jeans_nbdev')}")
-    sub = p.add_subparsers(dest="command", required=True)
-    f = sub.add_parser("fit", help="fit a catalog (.dat Gaia Challenge or .csv)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=P, metavar="COMMAND")
+    f = sub.add_parser("fit", help="check and fit a catalog, write tables and figures", epilog=_outputs_epilog())
     _catalog_options(f)
-    d = sub.add_parser("demo", help="fit a shipped Gaia Challenge mock and overlay the truth")
+    d = sub.add_parser("demo", help="fit a shipped Gaia Challenge mock and overlay the truth", epilog=_outputs_epilog())
     c = sub.add_parser("campaign", help="fit fresh mocks on a Dask cluster and tabulate the accuracy per cell")
     c.add_argument("--stars", type=_int_in(20, 10**7), nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
     c.add_argument("--catalogs", type=_int_in(1, 10**4), default=10, help="catalogs per (model, stars) cell")
-    c.add_argument("--models", nargs="+", default=list(CAMPAIGN_MODELS), choices=CAMPAIGN_MODELS)
+    c.add_argument("--models", nargs="+", default=list(PARSER_FACTS["campaign_models"]), choices=PARSER_FACTS["campaign_models"],
+                   help="Gaia Challenge models of the grid")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a LocalCluster)")
     c.add_argument("--workers", type=_int_in(1, 4096), default=None, help="LocalCluster worker processes (default: cores / 2)")
-    for s, out, members, steps in ((f, None, DEFAULT_MEMBERS, 600), (d, "demo_out", 8, 400), (c, None, DEFAULT_MEMBERS, 600)):
-        _fit_options(s, out, members, steps, SIGMA_PRIORS, PriorConfig())
-    m = sub.add_parser("mock", help="write a Gaia-Challenge-format mock")
-    m.add_argument("name", help="model: {Plum,NonPlum}{Cusp,Core}{Om,Iso}, e.g. PlumCuspOm (tracer, dark halo, anisotropy)")
+    for s, out, members, steps in ((f, None, PARSER_FACTS["members"], 600), (d, "demo_out", 8, 400),
+                                   (c, None, PARSER_FACTS["members"], 600)):
+        _fit_options(s, out, members, steps)
+    _mock_parser(sub); _data_bench_parsers(sub)
+    return p
+
+# %% ../nbs/14_cli.ipynb #86939fad
+def _mock_parser(sub):
+    m = sub.add_parser("mock", help="write a mock catalog of a Gaia Challenge model (our own sampler)")
+    m.add_argument("name", choices=PARSER_FACTS["models"], metavar="MODEL",
+                   help=f"one of {', '.join(PARSER_FACTS['models'])} (tracer Plummer or not, cusped or cored halo, "
+                        "Osipkov-Merritt or isotropic orbits)")
     m.add_argument("--n", type=_int_in(20, 10**7), required=True, help="number of stars")
-    m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help="PRNG seed (default 0)")
+    m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help="PRNG seed")
     m.add_argument("--verr", type=_positive, default=None, metavar="KMS", help="Gaussian v_z errors [km/s] (default none)")
-    m.add_argument("--out", required=True, help="file to write (Gaia Challenge format)")
+    m.add_argument("--out", required=True, help="file to write (Gaia Challenge format: x y z vx vy vz in kpc, km/s)")
+
+def _data_bench_parsers(sub):
     g = sub.add_parser("data", help="list the shipped Gaia Challenge catalogs, or copy one to a file")
     g.add_argument("name", nargs="?", default=None, help="a name from the list (e.g. PlumCuspOm/gs010_..._df_1000_0_err)")
     g.add_argument("--out", default=None, help="file to copy it to")
     b = sub.add_parser("bench", help="print the benchmark tables")
-    b.add_argument("--only", choices=tuple(BENCHES), default=None)
+    b.add_argument("--only", choices=PARSER_FACTS["benches"], default=None, help="one benchmark (default: all)")
     b.add_argument("--full", action="store_true", help="validation at the full budget (all four catalogs)")
     b.add_argument("--results", default=None, metavar="PATH", help="also write the docs' results page (nbs/results.ipynb)")
-    return p
 
 # %% ../nbs/14_cli.ipynb #aaf336a8
 def _interrupted(a) -> str:
@@ -668,9 +743,9 @@ def main(argv=None) -> int:
     "The command line: runs one command; returns the exit status (0 done, 2 bad input, 130 interrupted)."
     intr, a = _Interrupts(), None
     try:
+        a = _parser().parse_args(argv)     # --help and bad options answer before the heavy imports
         with intr.deferred():              # Ctrl-C during the imports waits for them (a few seconds)
-            configure_jax(); parser = _parser(); _import_all()
-        a = parser.parse_args(argv)
+            configure_jax(); _import_all()
         with warnings.catch_warnings():
             warnings.showwarning = functools.partial(_warning_line, warnings.showwarning)
             COMMANDS[a.command](a)

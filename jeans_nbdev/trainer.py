@@ -17,10 +17,10 @@ from tqdm.auto import tqdm
 import jeans_nbdev.numerics  # float64 on (00_numerics); the trainer casts models itself
 
 # %% auto #0
-__all__ = ['TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap_indices', 'batch_indices',
-           'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint', 'member_sharding',
-           'shard_members', 'gather_members', 'TrainResult', 'select_member', 'raw_key', 'train', 'TrainEnsembleResult',
-           'stack_models', 'train_members', 'train_ensemble', 'release_compiled_if_crowded']
+__all__ = ['COMPILING_NOTE', 'TrainConfig', 'make_schedule', 'make_optimizer', 'split_stars', 'bootstrap_indices',
+           'batch_indices', 'TrainingDivergedError', 'param_norms', 'save_checkpoint', 'read_checkpoint',
+           'member_sharding', 'shard_members', 'gather_members', 'TrainResult', 'select_member', 'raw_key', 'train',
+           'TrainEnsembleResult', 'stack_models', 'train_members', 'train_ensemble', 'release_compiled_if_crowded']
 
 # %% ../nbs/07_trainer.ipynb #da3d0dc5
 _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight_decay", "clip_norm",
@@ -46,6 +46,8 @@ class TrainConfig:
     chunk: int = 50                   # steps per compiled call: progress, callback and host checks between chunks
     quiet: bool = False               # True: no progress bar
     desc: str = "train"               # progress-bar label
+    steps_after: int = 0              # steps of the stages still to come (same job): the bar's overall time estimate
+    stages_after: int = 0             # how many stages are still to come (each compiles about as long as this one)
 
     def __post_init__(self):
         bad = {"steps": self.steps >= 1, "lr": self.lr > 0, "warmup": 0 <= self.warmup < self.steps,
@@ -55,7 +57,8 @@ class TrainConfig:
                "val_fraction": 0 <= self.val_fraction < 1, "eval_every": self.eval_every >= 1,
                "patience": self.patience is None or self.patience >= 1,
                "checkpoint_every": self.checkpoint_every is None or self.checkpoint_every >= 1,
-               "chunk": self.chunk >= 1}
+               "chunk": self.chunk >= 1, "steps_after": self.steps_after >= 0,
+               "stages_after": self.stages_after >= 0}
         for name, ok in bad.items():
             if not ok:
                 raise ValueError(f"TrainConfig: bad {name} = {getattr(self, name)!r}")
@@ -322,19 +325,28 @@ def _record_chunk(state, start, count, buf):
     return None
 
 # %% ../nbs/07_trainer.ipynb #b46edee0
-def _progress(bar, state, n: int, validating: bool):
-    "Advance the progress bar by n steps, showing the members' mean loss (and best validation loss)."
+COMPILING_NOTE = "compiling (the first chunk also compiles: up to a minute)"
+
+def _progress(bar, state, n: int, validating: bool, times: list, steps_after: int = 0, stages_after: int = 0):
+    """Advance the bar by n steps; show the members' mean loss (and best validation loss) and, from the step time
+    after compilation, the estimated time left for this stage and the `stages_after` ones still to come (`steps_after`
+    steps, each stage compiling about as long as this one did)."""
     post = {"loss": f"{np.nanmean(state['history']['loss'][:, int(state['step']) - 1]):.5g}"}
     best = state["best_val"][np.isfinite(state["best_val"])]
     if validating and best.size:
         post["best_val"] = f"{best.mean():.5g}"
+    if steps_after and len(times) > 1:       # the first chunk's time includes compilation
+        step_s = sum(t for _, t in times[1:]) / sum(k for k, _ in times[1:])
+        compile_s = max(times[0][1] - times[0][0] * step_s, 0.0)
+        left = (bar.total - bar.n - n + steps_after) * step_s + stages_after * compile_s
+        post["all stages left"] = f"~{left / 60:.1f} min"
     bar.set_postfix(post, refresh=False)
     bar.update(n)
 
 # %% ../nbs/07_trainer.ipynb #34a76c93
 def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_path, callback, meta):
     t0, start, times = time.perf_counter(), int(state["step"]), []
-    bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=cfg.quiet, leave=True)
+    bar = tqdm(total=cfg.steps, initial=start, desc=cfg.desc, disable=cfg.quiet, leave=True, postfix=COMPILING_NOTE)
     save = lambda: ckpt_path and save_checkpoint(ckpt_path, state, dict(meta, step=int(state["step"])))
     try:                              # the bar is closed before an error or Ctrl-C is reported
         for end in _chunk_ends(start, cfg, data_val is not None):
@@ -352,7 +364,7 @@ def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_p
             state["opt_state"], state["step"] = o, np.asarray(end, np.int64)
             if data_val is not None and (end % cfg.eval_every == 0 or end == cfg.steps):
                 _validate(state, end - 1, cfg, arrays, data_val, static, loss_fn)
-            _progress(bar, state, end - start, data_val is not None)
+            _progress(bar, state, end - start, data_val is not None, times, cfg.steps_after, cfg.stages_after)
             stop = callback is not None and bool(callback(end, {"loss": state["history"]["loss"][:, end - 1]}))
             if cfg.checkpoint_every and end % cfg.checkpoint_every == 0 and not stop:
                 save()

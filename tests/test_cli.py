@@ -300,7 +300,7 @@ def _stopped(p, timeout=120) -> int:
 # during the first compilation (the first progress bar is up, nothing trained yet) twice 0.1 s apart (the second must
 # be ignored); the moment after the first checkpoint is test_interrupt_and_resume_equals_uninterrupted's. Each ends
 # with status 130 and one line (the 2-member BandWarning aside), no traceback, no segfault, and the line is the last.
-MOMENTS = {"imports": 0.3, "twice during the first compilation": "positions ("}
+MOMENTS = {"imports": 0.3, "twice during the first compilation": "stage 1/3 positions"}
 
 
 @pytest.mark.parametrize("moment", list(MOMENTS))
