@@ -45,6 +45,7 @@ suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "misc.highlighti
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["_static"]
+templates_path = ["_templates"]  # layout.html: a per-page class on <body> (jn-page-index ...) for the CSS
 html_css_files = ["jeans_nbdev.css"]
 html_copy_source = False
 html_show_sourcelink = False
@@ -58,4 +59,11 @@ html_theme_options = {
     "navigation_with_keys": False,
     "home_page_in_toc": True,
     "search_bar_text": "Search the docs ...",
+    # pydata-sphinx-theme puts a second search button in a header bar unless navbar_persistent is given: one
+    # search box (the sidebar's) is enough, and without items the header bar is not drawn at all
+    "navbar_persistent": [],
+    # the landing page has no right-hand contents column: its article gets the width to show the main command
+    # on one line (docs/_static/jeans_nbdev.css widens it); every other page keeps its contents column
+    "secondary_sidebar_items": {"**": ["page-toc.html"], "index": []},
 }
+nb_code_prompt_show = "Show code cell {type} (checks)"  # build_docs collapses the cells that hold checks

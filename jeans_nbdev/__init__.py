@@ -11,10 +11,12 @@ _NAMES = {  # public name -> module that defines it
                    "sigma_los sigma_los_jeans jeans_factor jeans_mass jeans_density jeans_density_slope "
                    "half_light_radius effective_radius wolf_mass walker_mass"),
     "data": ("Catalog CatalogError CatalogWarning from_arrays from_sky load_csv load_gaia_challenge shipped_path "
-             "truth_by_name truth_from_filename check_catalog vet recentre"),
+             "truth_by_name truth_from_filename check_catalog vet recentre likely_members effective_members Photometry "
+             "load_photometry sky_centre"),
     "mocks": "sample_mock", "flow": "RadialFlow", "velocity": "SigmaR2Net", "trainer": "TrainConfig train",
     "jeans": "FitConfig ModelConfig PriorConfig JeansModel fit fit_ensemble",
     "inference": "ProfileBands member_profiles ensemble_profiles for_inference plot_bands j_factor",
+    "dwarfs": "contaminate member_posterior",
 }
 _WHERE = {name: mod for mod, names in _NAMES.items() for name in names.split()}
 __all__ = sorted(_WHERE)

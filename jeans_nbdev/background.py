@@ -91,7 +91,21 @@ def _zhao_mass_dimless(x, alpha, beta, gamma, n: int = _N_MASS):
 
 # %% ../nbs/01_background.ipynb #00a2920b
 class Zhao(eqx.Module):
-    "Zhao (alpha, beta, gamma) profile rho0 (r/rs)^-gamma [1+(r/rs)^alpha]^((gamma-beta)/alpha); rho0 [Msun/kpc^3 or 1/kpc^3], rs [kpc]."
+    """Zhao (alpha, beta, gamma) profile rho0 (r/rs)^-gamma [1+(r/rs)^alpha]^((gamma-beta)/alpha).
+
+    Parameters
+    ----------
+    rho0 : float
+        Density scale, > 0: [Msun/kpc^3] for a mass density, [1/kpc^3] for a tracer number density.
+    rs : float
+        Scale radius [kpc], > 0.
+    alpha : float
+        Sharpness of the transition between the inner and outer slopes (dimensionless), > 0.
+    beta : float
+        Outer logarithmic slope (dimensionless); > 3 for a finite total.
+    gamma : float
+        Inner logarithmic slope (dimensionless), < 3.
+    """
     rho0: Float[ArrayLike, ""]
     rs: Float[ArrayLike, ""]
     alpha: Float[ArrayLike, ""]
@@ -131,7 +145,13 @@ class Zhao(eqx.Module):
 # %% ../nbs/01_background.ipynb #27a93aaf
 @patch
 def total_mass(self: Zhao) -> Float[Array, ""]:
-    "M(<inf) = 4 pi rho0 rs^3 B((3-gamma)/alpha, (beta-3)/alpha) / alpha; inf when beta <= 3."
+    """M(<inf) = 4 pi rho0 rs^3 B((3-gamma)/alpha, (beta-3)/alpha) / alpha; inf when beta <= 3.
+
+    Returns
+    -------
+    scalar array
+        The total mass [Msun] (a total number of tracers for a number density).
+    """
     a = (3.0 - self.gamma) / self.alpha
     b = (self.beta - 3.0) / self.alpha
     bs = jnp.where(b > 0, b, 1.0)
@@ -141,7 +161,13 @@ def total_mass(self: Zhao) -> Float[Array, ""]:
 # %% ../nbs/01_background.ipynb #d78e11bd
 @patch
 def normalised(self: Zhao) -> "Zhao":
-    "The same shape scaled so that int rho 4 pi r^2 dr = 1 (a tracer number density in 1/kpc^3); needs beta > 3."
+    """The same shape scaled so that int rho 4 pi r^2 dr = 1 (a tracer number density in 1/kpc^3); needs beta > 3.
+
+    Returns
+    -------
+    Zhao
+        The profile with rho0 [1/kpc^3] such that its total is one.
+    """
     b = _concrete(self.beta)
     if b is not None and not b > 3:
         raise ValueError(f"Zhao.normalised: total is infinite for outer slope beta={b} <= 3")
@@ -149,17 +175,53 @@ def normalised(self: Zhao) -> "Zhao":
 
 # %% ../nbs/01_background.ipynb #8c66fced
 def plummer(mass, b) -> Zhao:
-    "Plummer sphere of total mass [Msun] and scale b [kpc]: Zhao (2, 5, 0)."
+    """Plummer sphere of total mass [Msun] and scale b [kpc]: Zhao (2, 5, 0).
+
+    Parameters
+    ----------
+    mass : float
+        Total mass [Msun] (1 for a number density normalised to one tracer, then in 1/kpc^3).
+    b : float
+        Plummer scale radius [kpc] (the projected half-number radius).
+
+    Returns
+    -------
+    Zhao
+    """
     return Zhao(3.0 * mass / (4.0 * jnp.pi * b**3), b, 2.0, 5.0, 0.0)
 
 # %% ../nbs/01_background.ipynb #a06f522d
 def nfw(rho0, rs) -> Zhao:
-    "NFW halo rho0 [Msun/kpc^3], rs [kpc]: Zhao (1, 3, 1)."
+    """NFW halo: Zhao (1, 3, 1).
+
+    Parameters
+    ----------
+    rho0 : float
+        Density scale [Msun/kpc^3].
+    rs : float
+        Scale radius [kpc].
+
+    Returns
+    -------
+    Zhao
+    """
     return Zhao(rho0, rs, 1.0, 3.0, 1.0)
 
 # %% ../nbs/01_background.ipynb #ae78d83c
 def cored(rho0, rs) -> Zhao:
-    "Cored halo rho0 [Msun/kpc^3], rs [kpc]: Zhao (1, 3, 0)."
+    """Cored halo: Zhao (1, 3, 0).
+
+    Parameters
+    ----------
+    rho0 : float
+        Central density [Msun/kpc^3].
+    rs : float
+        Scale radius [kpc].
+
+    Returns
+    -------
+    Zhao
+    """
     return Zhao(rho0, rs, 1.0, 3.0, 0.0)
 
 # %% ../nbs/01_background.ipynb #37fd19a5
@@ -172,7 +234,22 @@ _N_POT = 128      # nodes of the log-radius rule for the potential (64 nodes: 1e
 
 
 def potential(r: Float[ArrayLike, "*n"], profile, n_nodes: int = _N_POT) -> Float[Array, "*n"]:
-    "Phi(r) = -int_r^inf G M(r')/r'^2 dr' [(km/s)^2], Phi(inf) = 0; profile has .mass(r) or is M(r)."
+    """Phi(r) = -int_r^inf G M(r')/r'^2 dr', Phi(inf) = 0.
+
+    Parameters
+    ----------
+    r : array of any shape
+        Radii [kpc], > 0.
+    profile : Zhao or callable
+        A mass profile with `.mass(r)` [Msun], or the enclosed mass M(r) [Msun] of r [kpc] itself.
+    n_nodes : int
+        Gauss-Legendre nodes of the integral.
+
+    Returns
+    -------
+    array shaped like r
+        Phi [(km/s)^2].
+    """
     mass = _as_fn(profile, "mass")
     r = jnp.asarray(r, dtype=float)
     v, w = _log_radius_rule(n_nodes)
@@ -181,7 +258,10 @@ def potential(r: Float[ArrayLike, "*n"], profile, n_nodes: int = _N_POT) -> Floa
 
 # %% ../nbs/01_background.ipynb #6f8091cb
 class AbstractAnisotropy(eqx.Module):
-    "beta(r) = 1 - sigma_t^2/sigma_r^2 and its integrating factor g(r) = exp(int 2 beta/r dr)."
+    """beta(r) = 1 - sigma_t^2/sigma_r^2 and its integrating factor g(r) = exp(int 2 beta/r dr).
+
+    A base class: its subclasses (`ConstantBeta`, `OsipkovMerritt`, `BaesVanHese`) are called as beta(r) with r in kpc.
+    """
 
     @abc.abstractmethod
     def __call__(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
@@ -199,7 +279,13 @@ def _check_beta(name, val, upper=1.0):
 
 # %% ../nbs/01_background.ipynb #16db207e
 class ConstantBeta(AbstractAnisotropy):
-    "beta(r) = beta0; g = r^(2 beta0)."
+    """beta(r) = beta0; g = r^(2 beta0).
+
+    Parameters
+    ----------
+    beta0 : float
+        The constant anisotropy (dimensionless), <= 1 (0 isotropic, 1 radial orbits, < 0 tangential).
+    """
     beta0: Float[ArrayLike, ""]
 
     def __init__(self, beta0=0.0):
@@ -214,12 +300,24 @@ class ConstantBeta(AbstractAnisotropy):
 
 # %% ../nbs/01_background.ipynb #07f7f4f1
 def isotropic() -> ConstantBeta:
-    "beta = 0."
+    """beta = 0.
+
+    Returns
+    -------
+    ConstantBeta
+        The isotropic anisotropy, beta(r) = 0 (dimensionless) at every r [kpc].
+    """
     return ConstantBeta(0.0)
 
 # %% ../nbs/01_background.ipynb #8ea498cb
 class OsipkovMerritt(AbstractAnisotropy):
-    "beta(r) = r^2/(r^2 + ra^2); g = (r^2 + ra^2)/ra^2. ra [kpc]."
+    """beta(r) = r^2/(r^2 + ra^2); g = (r^2 + ra^2)/ra^2.
+
+    Parameters
+    ----------
+    ra : float
+        Anisotropy radius [kpc], > 0: isotropic well inside it, radial well outside.
+    """
     ra: Float[ArrayLike, ""]
 
     def __init__(self, ra):
@@ -236,7 +334,19 @@ class OsipkovMerritt(AbstractAnisotropy):
 
 # %% ../nbs/01_background.ipynb #9047de09
 class BaesVanHese(AbstractAnisotropy):
-    "beta(r) = (beta0 + beta_inf (r/ra)^eta)/(1 + (r/ra)^eta) (Baes & Van Hese 2007); ra [kpc]."
+    """beta(r) = (beta0 + beta_inf (r/ra)^eta)/(1 + (r/ra)^eta) (Baes & Van Hese 2007).
+
+    Parameters
+    ----------
+    beta0 : float
+        Inner anisotropy (dimensionless), <= 1.
+    beta_inf : float
+        Outer anisotropy (dimensionless), <= 1.
+    ra : float
+        Transition radius [kpc], > 0.
+    eta : float
+        Sharpness of the transition (dimensionless), > 0.
+    """
     beta0: Float[ArrayLike, ""]
     beta_inf: Float[ArrayLike, ""]
     ra: Float[ArrayLike, ""]
@@ -266,7 +376,26 @@ _N_JEANS = 64       # nodes of the log-radius rule in v = ln(r'/r)
 
 def sigma_r2(r: Float[ArrayLike, "*n"], nu, mass, beta: AbstractAnisotropy | None = None,
              n_nodes: int = _N_JEANS) -> Float[Array, "*n"]:
-    "sigma_r^2(r) [(km/s)^2] = int_r^inf nu g G M/r'^2 dr' / (nu g)(r); nu(r), mass(r) callables (or Zhao)."
+    """sigma_r^2(r) = int_r^inf nu g G M/r'^2 dr' / (nu g)(r), the solution of the spherical Jeans equation.
+
+    Parameters
+    ----------
+    r : array of any shape
+        Radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    mass : callable or Zhao
+        The enclosed mass M(r) [Msun] of r [kpc], or a mass-density `Zhao` [Msun/kpc^3] (its `.mass`).
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+    n_nodes : int
+        Gauss-Legendre nodes of the integral.
+
+    Returns
+    -------
+    array shaped like r
+        sigma_r^2 [(km/s)^2].
+    """
     nu, mass = _as_fn(nu, "density"), _as_fn(mass, "mass")
     beta = isotropic() if beta is None else beta
     r = jnp.asarray(r, dtype=float)
@@ -283,7 +412,22 @@ _N_PROJ = 64        # nodes of the log-radius rule in w, r = R cosh w (w ~ ln(2r
 
 
 def surface_density(R: Float[ArrayLike, "*n"], nu, n_nodes: int = _N_PROJ) -> Float[Array, "*n"]:
-    "Sigma(R) = 2 int_R^inf nu r dr / sqrt(r^2 - R^2) = 2 R int_0^inf nu(R cosh w) cosh w dw."
+    """Sigma(R) = 2 int_R^inf nu r dr / sqrt(r^2 - R^2) = 2 R int_0^inf nu(R cosh w) cosh w dw.
+
+    Parameters
+    ----------
+    R : array of any shape
+        Projected radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    n_nodes : int
+        Gauss-Legendre nodes of the integral.
+
+    Returns
+    -------
+    array shaped like R
+        Sigma [1/kpc^2] for nu in 1/kpc^3 (in general: the units of nu times kpc).
+    """
     nu = _as_fn(nu, "density")
     R = jnp.asarray(R, dtype=float)
     wn, ww = _log_radius_rule(n_nodes)
@@ -293,7 +437,26 @@ def surface_density(R: Float[ArrayLike, "*n"], nu, n_nodes: int = _N_PROJ) -> Fl
 # %% ../nbs/01_background.ipynb #2cbb3ec0
 def sigma_los2(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None,
                n_nodes: int = _N_PROJ) -> Float[Array, "*n"]:
-    "sigma_los^2(R) = 2 int_R^inf (1 - beta R^2/r^2) nu sigma_r^2 r dr / sqrt(r^2-R^2) / Sigma(R)."
+    """sigma_los^2(R) = 2 int_R^inf (1 - beta R^2/r^2) nu sigma_r^2 r dr / sqrt(r^2-R^2) / Sigma(R).
+
+    Parameters
+    ----------
+    R : array of any shape
+        Projected radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    sigma_r2_fn : callable
+        The radial velocity dispersion sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+    n_nodes : int
+        Gauss-Legendre nodes of the integrals.
+
+    Returns
+    -------
+    array shaped like R
+        sigma_los^2 [(km/s)^2].
+    """
     nu = _as_fn(nu, "density")
     beta = isotropic() if beta is None else beta
     R = jnp.asarray(R, dtype=float)
@@ -306,7 +469,26 @@ def sigma_los2(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotr
 # %% ../nbs/01_background.ipynb #f9f452f6
 def sigma_los(R: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None,
               n_nodes: int = _N_PROJ) -> Float[Array, "*n"]:
-    "sqrt(sigma_los2) [km/s]."
+    """sqrt(sigma_los2): the line-of-sight velocity dispersion.
+
+    Parameters
+    ----------
+    R : array of any shape
+        Projected radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    sigma_r2_fn : callable
+        The radial velocity dispersion sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+    n_nodes : int
+        Gauss-Legendre nodes of the integrals.
+
+    Returns
+    -------
+    array shaped like R
+        sigma_los [km/s].
+    """
     return jnp.sqrt(sigma_los2(R, nu, sigma_r2_fn, beta, n_nodes))
 
 # %% ../nbs/01_background.ipynb #af7f86e9
@@ -326,7 +508,26 @@ def _los_kernel(R, omega, beta, n_nodes: int = _N_KERNEL):
 # %% ../nbs/01_background.ipynb #e3a92732
 def sigma_los2_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotropy | None = None,
                      n_nodes: int = _N_PROJ) -> Float[Array, "n"]:
-    "sigma_los^2(R) [(km/s)^2] straight from (nu, M, beta): one double integral, M evaluated n_nodes times per R."
+    """sigma_los^2(R) straight from (nu, M, beta): one double integral, M evaluated n_nodes times per R.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    mass : callable or Zhao
+        The enclosed mass M(r) [Msun] of r [kpc], or a mass-density `Zhao` [Msun/kpc^3].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+    n_nodes : int
+        Gauss-Legendre nodes of each integral.
+
+    Returns
+    -------
+    array of shape (n,)
+        sigma_los^2 [(km/s)^2].
+    """
     nu, mass = _as_fn(nu, "density"), _as_fn(mass, "mass")
     beta = isotropic() if beta is None else beta
     R = jnp.asarray(R, dtype=float)
@@ -339,17 +540,68 @@ def sigma_los2_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotrop
 # %% ../nbs/01_background.ipynb #15e76f4f
 def sigma_los_jeans(R: Float[ArrayLike, "n"], nu, mass, beta: AbstractAnisotropy | None = None,
                     n_nodes: int = _N_PROJ) -> Float[Array, "n"]:
-    "sqrt(sigma_los2_jeans) [km/s]."
+    """sqrt(sigma_los2_jeans): the line-of-sight velocity dispersion from (nu, M, beta).
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    mass : callable or Zhao
+        The enclosed mass M(r) [Msun] of r [kpc], or a mass-density `Zhao` [Msun/kpc^3].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+    n_nodes : int
+        Gauss-Legendre nodes of each integral.
+
+    Returns
+    -------
+    array of shape (n,)
+        sigma_los [km/s].
+    """
     return jnp.sqrt(sigma_los2_jeans(R, nu, mass, beta, n_nodes))
 
 # %% ../nbs/01_background.ipynb #849b066a
 def jeans_factor(nu_slope, sigma_r2_slope, beta_r):
-    "A = -(dln nu/dln r + dln sigma_r^2/dln r + 2 beta), so that G M(<r) = r sigma_r^2 A (the Jeans equation)."
+    """A = -(dln nu/dln r + dln sigma_r^2/dln r + 2 beta), so that G M(<r) = r sigma_r^2 A (the Jeans equation).
+
+    Parameters
+    ----------
+    nu_slope : array
+        d ln nu / d ln r (dimensionless).
+    sigma_r2_slope : array
+        d ln sigma_r^2 / d ln r (dimensionless).
+    beta_r : array
+        beta(r) (dimensionless) at the same radii.
+
+    Returns
+    -------
+    array
+        A (dimensionless).
+    """
     return -(nu_slope + sigma_r2_slope + 2.0 * beta_r)
 
 # %% ../nbs/01_background.ipynb #cd1a40f5
 def jeans_mass(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None) -> Float[Array, "*n"]:
-    "M(<r) = -(r sigma_r^2/G) [dln nu/dln r + dln sigma_r^2/dln r + 2 beta] [Msun]."
+    """M(<r) = -(r sigma_r^2/G) [dln nu/dln r + dln sigma_r^2/dln r + 2 beta].
+
+    Parameters
+    ----------
+    r : array of any shape
+        Radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    sigma_r2_fn : callable
+        The radial velocity dispersion sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+
+    Returns
+    -------
+    array shaped like r
+        M(<r) [Msun].
+    """
     nu = _as_fn(nu, "density")
     beta = isotropic() if beta is None else beta
     r = jnp.asarray(r, dtype=float)
@@ -359,7 +611,24 @@ def jeans_mass(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotr
 
 # %% ../nbs/01_background.ipynb #fada4a50
 def jeans_density(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None) -> Float[Array, "*n"]:
-    "rho(r) = (dM/dr)/(4 pi r^2) [Msun/kpc^3] with M from jeans_mass."
+    """rho(r) = (dM/dr)/(4 pi r^2) with M from `jeans_mass`.
+
+    Parameters
+    ----------
+    r : array of any shape
+        Radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    sigma_r2_fn : callable
+        The radial velocity dispersion sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+
+    Returns
+    -------
+    array shaped like r
+        rho [Msun/kpc^3].
+    """
     r = jnp.asarray(r, dtype=float)
     lr = jnp.log(r)
     _, dM = jax.jvp(lambda x: jeans_mass(jnp.exp(x), nu, sigma_r2_fn, beta), (lr,), (jnp.ones_like(lr),))
@@ -367,7 +636,24 @@ def jeans_density(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnis
 
 # %% ../nbs/01_background.ipynb #0b37a10f
 def jeans_density_slope(r: Float[ArrayLike, "*n"], nu, sigma_r2_fn, beta: AbstractAnisotropy | None = None) -> Float[Array, "*n"]:
-    "dln rho / dln r of jeans_density."
+    """dln rho / dln r of `jeans_density`.
+
+    Parameters
+    ----------
+    r : array of any shape
+        Radii [kpc], > 0.
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    sigma_r2_fn : callable
+        The radial velocity dispersion sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless); default isotropic (beta = 0).
+
+    Returns
+    -------
+    array shaped like r
+        The logarithmic slope of rho (dimensionless).
+    """
     r = jnp.asarray(r, dtype=float)
     _, d = value_and_log_slope(lambda x: jeans_density(x, nu, sigma_r2_fn, beta), r)
     return d
@@ -397,7 +683,22 @@ def _number_within(lr, nu, lr_min, n_nodes: int = _N_HALF):
 
 # %% ../nbs/01_background.ipynb #d42d462a
 def half_light_radius(nu, r_min: float = 1e-5, r_max: float = 1e5) -> Float[Array, ""]:
-    "3D radius r_1/2 [kpc] enclosing half of int nu 4 pi r^2 dr (nu with a finite total in [r_min, r_max])."
+    """3D radius r_1/2 enclosing half of int nu 4 pi r^2 dr (nu with a finite total in [r_min, r_max]).
+
+    Parameters
+    ----------
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    r_min : float
+        Lower end [kpc] of the search and of the integral.
+    r_max : float
+        Upper end [kpc] of the search and of the integral.
+
+    Returns
+    -------
+    scalar array
+        r_1/2 [kpc].
+    """
     nu = _as_fn(nu, "density")
     lo, hi = np.log(r_min), np.log(r_max)
     half = 0.5 * _number_within(hi, nu, lo)
@@ -417,7 +718,22 @@ def _number_outside_cylinder(lR, nu, n_nodes: int = _N_PROJ):
 
 # %% ../nbs/01_background.ipynb #ae1f2787
 def effective_radius(nu, r_min: float = 1e-5, r_max: float = 1e5) -> Float[Array, ""]:
-    "Projected half-number radius R_e [kpc]: the cylinder of radius R_e holds half the tracers."
+    """Projected half-number radius R_e: the cylinder of radius R_e holds half the tracers.
+
+    Parameters
+    ----------
+    nu : callable or Zhao
+        The tracer number density nu(r) [1/kpc^3] of r [kpc] (any normalisation), e.g. a normalised `Zhao`.
+    r_min : float
+        Lower end [kpc] of the search and of the integrals.
+    r_max : float
+        Upper end [kpc] of the search and of the integrals.
+
+    Returns
+    -------
+    scalar array
+        R_e [kpc].
+    """
     nu = _as_fn(nu, "density")
     lo, hi = np.log(r_min), np.log(r_max)
     total = _number_within(hi, nu, lo)
@@ -441,13 +757,43 @@ def _dispersion_and_radius(R, vz, verr):
 
 # %% ../nbs/01_background.ipynb #46009cb9
 def wolf_mass(R: Float[ArrayLike, "n"], vz: Float[ArrayLike, "n"], verr=None) -> dict:
-    "Wolf et al. (2010): M(<r_1/2) = 3 <sigma_los^2> r_1/2 / G with r_1/2 = 4/3 R_e, i.e. 4 <sigma_los^2> R_e / G."
+    """Wolf et al. (2010): M(<r_1/2) = 3 <sigma_los^2> r_1/2 / G with r_1/2 = 4/3 R_e, i.e. 4 <sigma_los^2> R_e / G.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    vz : array of shape (n,)
+        Line-of-sight velocities [km/s] of the stars.
+    verr : float or array of shape (n,), optional
+        Velocity errors [km/s]: their mean square is subtracted from the variance of vz; default none.
+
+    Returns
+    -------
+    dict
+        mass [Msun], r_half [kpc], R_e [kpc] (the median projected radius) and sigma_los2 [(km/s)^2].
+    """
     s2, Re = _dispersion_and_radius(R, vz, verr)
     r_half = 4.0 / 3.0 * Re
     return dict(mass=3.0 * s2 * r_half / G, r_half=r_half, R_e=Re, sigma_los2=s2)
 
 # %% ../nbs/01_background.ipynb #0e13f74e
 def walker_mass(R: Float[ArrayLike, "n"], vz: Float[ArrayLike, "n"], verr=None) -> dict:
-    "Walker et al. (2009): M(<R_e) = (5/2) <sigma_los^2> R_e / G."
+    """Walker et al. (2009): M(<R_e) = (5/2) <sigma_los^2> R_e / G.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    vz : array of shape (n,)
+        Line-of-sight velocities [km/s] of the stars.
+    verr : float or array of shape (n,), optional
+        Velocity errors [km/s]: their mean square is subtracted from the variance of vz; default none.
+
+    Returns
+    -------
+    dict
+        mass [Msun], R_e [kpc] (the median projected radius) and sigma_los2 [(km/s)^2].
+    """
     s2, Re = _dispersion_and_radius(R, vz, verr)
     return dict(mass=2.5 * s2 * Re / G, R_e=Re, sigma_los2=s2)

@@ -6,12 +6,14 @@
 from __future__ import annotations
 import argparse, functools, json, math, os, platform, sys, time, warnings
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'SEED_MAX', 'MAX_MEMBERS', 'PARSER_FACTS', 'RESEND_S', 'COMMANDS',
-           'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note', 'profile_columns', 'write_profiles_csv',
-           'claim_folder', 'BandWarning', 'run_fit', 'parser_facts', 'configure_jax', 'main', 'console']
+__all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'RHO_REF_KPC', 'SEED_MAX', 'MAX_MEMBERS', 'PARSER_FACTS',
+           'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note', 'profile_columns',
+           'write_profiles_csv', 'claim_folder', 'BandWarning', 'run_fit', 'parser_facts', 'configure_jax', 'main',
+           'console']
 
 # %% ../nbs/14_cli.ipynb #2ec09503
 class CLIError(Exception):
@@ -50,9 +52,8 @@ def _catalog_kind(p: Path) -> str:
     return kind
 
 # %% ../nbs/14_cli.ipynb #1a1a4ef9
-def read_catalog(path: str, verr: float | None = None):
-    "Catalog from a Gaia Challenge .dat/.txt or a .csv file (either may be .gz); verr [km/s] for every star."
-    from jeans_nbdev import data
+def _readable(path: str) -> Path:
+    "The path of an existing, readable file, or a CLIError that says which of these it is not."
     p = Path(path)
     if p.is_dir():
         raise CLIError(f"{path}: is a folder, not a catalog file")
@@ -60,14 +61,24 @@ def read_catalog(path: str, verr: float | None = None):
         raise CLIError(f"{path}: no such file")
     if not os.access(p, os.R_OK):
         raise CLIError(f"{path}: cannot read it (permission denied)")
+    return p
+
+def read_catalog(path: str, verr: float | None = None, *, distance_kpc: float | None = None, sky_centre=None):
+    """Catalog from a Gaia Challenge .dat/.txt or a .csv file (either may be .gz); verr [km/s] for every star; a CSV
+    on the sky (ra_deg, dec_deg) is projected at distance_kpc about sky_centre = (RA, Dec) [deg] (default its own)."""
+    from jeans_nbdev import data
+    p = _readable(path)
     if verr is not None and not (math.isfinite(verr) and verr > 0):
         raise CLIError(f"--verr {verr}: must be a positive velocity error in km/s")
     kind = _catalog_kind(p)
-    cat = {"gaia": data.load_gaia_challenge, "csv": data.load_csv}[kind](p)
+    cat = data.load_gaia_challenge(p) if kind == "gaia" else data.load_csv(p, distance_kpc=distance_kpc)
+    if cat.sky_centre_deg is not None and sky_centre is not None:
+        cat = data.load_csv(p, distance_kpc=distance_kpc, centre=sky_centre)
     if verr is not None:
         if kind == "csv" and cat.verr is not None:
             raise CLIError(f"{path} has its own velocity errors (column verr_kms): drop --verr")
-        cat = data.from_arrays(cat.x, cat.y, cat.vz, verr, cat.pmem, source=cat.source, truth=cat.truth, rows=cat.rows)
+        cat = replace(data.from_arrays(cat.x, cat.y, cat.vz, verr, cat.pmem, source=cat.source, truth=cat.truth,
+                                       rows=cat.rows), sky_centre_deg=cat.sky_centre_deg)
     return cat
 
 # %% ../nbs/14_cli.ipynb #5b302272
@@ -138,13 +149,14 @@ def _radial_grid(R, n: int = 48):
     return np.geomspace(0.5 * lo, 2.0 * hi, n)
 
 # %% ../nbs/14_cli.ipynb #4414cd39
-def _figures(out: Path, bands, ens, truth, catalog, title: str) -> list[str]:
-    "profiles.png (bands, the binned stars, truth if known, `title`) and losses.png (each member's stage losses)."
+def _figures(out: Path, bands, ens, truth, catalog, title: str, light=None) -> list[str]:
+    """profiles.png (bands, the binned stars (Sigma from `light`, a photometric sample, when given), truth if known,
+    `title`) and losses.png (each member's stage losses)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from jeans_nbdev.inference import plot_bands
-    fig = plot_bands(bands, truth=truth, data=catalog, title=title)
+    fig = plot_bands(bands, truth=truth, data=catalog, title=title, light=light)
     with _atomic(out / "profiles.png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
@@ -170,14 +182,16 @@ def _losses_figure(ens, title: str):
     return fig
 
 # %% ../nbs/14_cli.ipynb #392025ce
-def _run_record(catalog, beta, members: int, seed: int, config) -> dict:
-    """What the checkpoints of a fit depend on, JSON-comparable: hash of the stars, anisotropy (class, values), members,
+def _run_record(catalog, beta, members: int, seed: int, config, photometry=None) -> dict:
+    """What the checkpoints of a fit depend on, JSON-comparable: hash of the stars (and the photometric sample), anisotropy (class, values), members,
     seed and every FitConfig option under its own name (`FitConfig.record`)."""
     import hashlib, jax
     import numpy as np
     h = hashlib.sha1()
     for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
+    for a in (() if photometry is None else (b"photometry", photometry.x, photometry.y, photometry.pmem)):
+        h.update(a if isinstance(a, bytes) else b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
                 members=int(members), seed=int(seed), **config.record())
 
@@ -302,37 +316,70 @@ def _truth(truth, r_half_fit_kpc: float) -> dict:
 def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inputs, truth=None) -> dict:
     """summary.json's content except the figures, the resume flag and the wall time. Keys with a dimension end in
     their unit; `settings` keeps the option names (`FitConfig.record`, one name for an option everywhere)."""
-    from jeans_nbdev.data import check_catalog
+    from jeans_nbdev.data import check_catalog, effective_members, likely_members, MEMBER_P
     checks = [dict(code=f.code, level=f.level, accepted=f.level == "error", message=f.message) for f in check_catalog(catalog)]
     m_half = _mass_at_half_light(models, beta)
     return dict(inputs=inputs or {}, n_stars=int(catalog.n), settings=dict(record, bootstrap=record["members"] > 1),
                 versions=_versions(), checks=checks, accepted=list(accept),
                 removed_rows=[dict(row=r, reason=m) for r, m in catalog.removed], bands_note=band_note,
-                constrained_range_kpc=list(bands.r_range), **m_half, wolf=_wolf(catalog),
+                constrained_range_kpc=list(bands.r_range), **m_half, wolf=_wolf(likely_members(catalog)),
+                membership=None if catalog.pmem is None else dict(
+                    effective_members=effective_members(catalog), likely_members=int((catalog.pmem >= MEMBER_P).sum()),
+                    used="each star's log-likelihood weighted by its pmem (the priors scale with the effective members); "
+                         f"radial range, binned data and Wolf estimate from the stars with pmem >= {MEMBER_P:g}"),
                 truth=None if truth is None else _truth(truth, m_half["r_half_kpc"]["p50"]), profiles_columns=profile_columns())
 
 # %% ../nbs/14_cli.ipynb #e1ed3059
-def _title(catalog, members: int, beta, inputs: dict | None) -> str:
+def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) -> str:
     "The figures' title line: catalog, stars (effective members when pmem is given), anisotropy, ensemble members."
     name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
-    stars = f"{catalog.n} stars" + ("" if catalog.pmem is None else f" ({catalog.pmem.sum():.0f} effective members)")
+    eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
+    stars = f"{catalog.n} stars{eff(catalog)}" + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}")
     b = (inputs or {}).get("beta") or type(beta).__name__
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members"
 
+# %% ../nbs/14_cli.ipynb #d40e94d3
+RHO_REF_KPC = 0.15     # [kpc] radius at which dwarfs' dark-matter densities are compared (Read, Walker & Steger 2019)
+
+def _light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg) -> dict:
+    """summary.json's light_profile (where nu came from), v_sys_kms (the fitted systemic velocity's band), the density
+    at 150 pc (the radius dwarfs are compared at, Read et al. 2019), whether inside the constrained range, and, with a
+    distance, the J- and D-factors' bands (`inference.ensemble_j_factor` over the constrained range)."""
+    import numpy as np
+    from jeans_nbdev.data import effective_members
+    from jeans_nbdev.inference import PERCENTILES, ensemble_j_factor, ensemble_profiles, ensemble_quantiles
+    light = ("from the kinematic targets' own positions (no --photometry): their selection on the sky shapes nu"
+             if photometry is None else f"from the photometric sample {photometry.source} ({photometry.n} stars, "
+             f"{effective_members(photometry):.0f} effective members); velocities enter as p(v_z | R)")
+    v = np.array([float(m.v_sys) for m in ens.models])
+    pct = lambda a: {f"p{p:g}": float(x) for p, x in zip(PERCENTILES, np.ravel(a))}
+    at150 = ensemble_profiles(models, beta, np.array([RHO_REF_KPC]))
+    out = dict(light_profile=light, v_sys_kms=pct(ensemble_quantiles(v[:, None])),
+               rho_150pc_Msun_per_kpc3=dict(pct(at150.percentiles("rho")), constrained=bool(
+                   bands.r_range[0] <= RHO_REF_KPC <= bands.r_range[1])))
+    if distance_kpc is not None:
+        ej = ensemble_j_factor(models, beta, distance_kpc, j_angle_deg, bands.r_range)
+        for k in ("J", "D"):
+            out[k] = dict(angle_deg=ej["angle_deg"], distance_kpc=ej["distance_kpc"], cone_beyond_range=ej["extrapolated"], **ej[k])
+    return out
+
 # %% ../nbs/14_cli.ipynb #c4700621
 def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, config=None, seed: int = 0, truth=None,
-            inputs: dict | None = None, quiet: bool = False, accept=(), drop_outliers: bool = False) -> dict:
+            inputs: dict | None = None, quiet: bool = False, accept=(), drop_outliers: bool = False, photometry=None,
+            distance_kpc: float | None = None, j_angle_deg: float = 0.5) -> dict:
     """Fit `catalog` (`data.vet` first, with `accept` and `drop_outliers`; `members` members, default
-    `validation.DEFAULT_MEMBERS`; `config` a jeans.FitConfig); write profiles.csv, summary.json and figures to `out`."""
+    `validation.DEFAULT_MEMBERS`; `config` a jeans.FitConfig; `photometry` a `data.Photometry` for the light profile);
+    write profiles.csv, summary.json (with J and D within j_angle_deg when distance_kpc is given) and figures to `out`."""
     import jax
     from jeans_nbdev import data, inference
+    from jeans_nbdev.data import likely_members
     from jeans_nbdev.jeans import FitConfig, fit_ensemble
     from jeans_nbdev.validation import DEFAULT_MEMBERS
     config, members = FitConfig() if config is None else config, DEFAULT_MEMBERS if members is None else members
     catalog = data.vet(catalog, accept, drop_outliers=drop_outliers)        # before anything is written
     out = Path(out); ckpt = out / "checkpoints"
     with claim_folder(out) as stale:
-        record = _run_record(catalog, beta, members, seed, config)
+        record = _run_record(catalog, beta, members, seed, config, photometry)
         note = _resume_note(ckpt, record)
         if band_note := _band_note(members):
             warnings.warn(band_note, BandWarning)
@@ -343,16 +390,20 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
             tmp.write_text(json.dumps(record))
         t0 = time.perf_counter()
         ens = fit_ensemble(catalog, beta, key=jax.random.key(seed), config=config, members=members,
-                           bootstrap=members > 1, checkpoint_dir=str(ckpt), quiet=quiet, accept=None)
+                           bootstrap=members > 1, checkpoint_dir=str(ckpt), quiet=quiet, accept=None,
+                           photometry=photometry)
         if not quiet:
             print("computing the profiles, their bands and the figures ...", flush=True)
         models = [inference.for_inference(m) for m in ens.models]
-        bands = inference.ensemble_profiles(models, beta, _radial_grid(catalog.R), data_R=catalog.R)
+        seen = likely_members(catalog)         # the stars (pmem >= 1/2) behind the radial range, the binned data and Wolf
+        bands = inference.ensemble_profiles(models, beta, _radial_grid(seen.R), data_R=seen.R)
         with _atomic(out / "profiles.csv") as tmp:
             write_profiles_csv(bands, tmp)
         summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs, truth)
-        title = _title(catalog, members, beta, inputs)
-        summary.update(figures=_figures(out, bands, ens, truth, catalog, title), resumed=bool(note),
+        summary.update(_light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg))
+        title = _title(catalog, members, beta, inputs, photometry)
+        light = None if photometry is None else likely_members(photometry)
+        summary.update(figures=_figures(out, bands, ens, truth, seen, title, light), resumed=bool(note),
                        wall_time_s=time.perf_counter() - t0)
         with _atomic(out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))
@@ -368,18 +419,36 @@ def _config(a):
         raise CLIError(str(e).replace("mass_prior", "--mass-prior").replace("sigma_prior", "--sigma-prior")) from None
 
 # %% ../nbs/14_cli.ipynb #bcc99e25
-def _centred(cat, a):
-    "The catalog about --centre X,Y or, with --recentre, its density centre; and that centre [kpc] (None: as given)."
+def _samples(a):
+    """The catalog and the photometric sample (or None) of `fit`'s options, on one centre: sky positions projected about
+    --centre RA,DEC or the likely members' density centre (the photometric sample's when given); kpc positions moved
+    to --centre X,Y or, with --recentre, to the density centre. Returns (catalog, photometry, centre note for summary)."""
     from jeans_nbdev import data
+    ph = None if a.photometry is None else data.load_photometry(_readable(a.photometry), distance_kpc=a.distance)
+    sky = ph is not None and ph.sky_centre_deg is not None
+    if sky and a.centre is not None:
+        ph = data.load_photometry(a.photometry, distance_kpc=a.distance, centre=a.centre)
+    cat = read_catalog(a.catalog, a.verr, distance_kpc=a.distance, sky_centre=ph.sky_centre_deg if sky else a.centre)
+    if ph is not None and (cat.sky_centre_deg is None) != (ph.sky_centre_deg is None):
+        raise CLIError(f"{a.catalog} and --photometry {a.photometry}: give both positions in kpc or both on the sky")
+    if cat.sky_centre_deg is not None:
+        if a.recentre:
+            raise CLIError("--recentre: sky positions are projected about their density centre already (or --centre RA,DEC)")
+        print(f"centre: (RA, Dec) = ({cat.sky_centre_deg[0]:.5f}, {cat.sky_centre_deg[1]:.5f}) deg "
+              f"({'given' if a.centre is not None else 'density centre of the likely members'}), at {a.distance:g} kpc", flush=True)
+        return cat, ph, dict(sky_centre_deg=list(cat.sky_centre_deg))
     if a.centre is None and not a.recentre:
-        return cat, None
-    c = a.centre if a.centre is not None else data.density_centre(cat.x, cat.y)
+        return cat, ph, None
+    light = cat if ph is None else ph
+    members = data.likely_members(light)
+    c = a.centre if a.centre is not None else data.density_centre(members.x, members.y)
     print(f"centre: moved the origin to (x, y) = ({c[0]:.4g}, {c[1]:.4g}) kpc", flush=True)
-    return data.recentre(cat, c), [float(c[0]), float(c[1])]
+    shift = lambda s: replace(s, x=s.x - c[0], y=s.y - c[1])
+    return shift(cat), None if ph is None else shift(ph), dict(centre_kpc=[float(c[0]), float(c[1])])
 
 # %% ../nbs/14_cli.ipynb #e7c8b70d
 def _result_line(s: dict) -> str:
-    "The one-line result: M(<r_1/2) with its 68% band, or why there is none, and the Wolf estimate beside it."
+    "The one-line result: M(<r_1/2) with its 68% band, or why there is none, the Wolf estimate beside it, and J when measured."
     m, w = s["M_half_Msun"], s["wolf"]
     if m["p16"] > 0:
         mass = (f"M(<r_1/2 = {s['r_half_kpc']['p50']:.3g} kpc) = {m['p50']:.3e} (+{m['p84'] - m['p50']:.2e} "
@@ -387,7 +456,10 @@ def _result_line(s: dict) -> str:
     else:
         mass = f"M(<r_1/2): not constrained (its 68% band, {m['p16']:.2e} to {m['p84']:.2e} Msun, reaches zero)"
     wolf = f"{w['M_half_Msun']:.3e} Msun" if w["M_half_Msun"] is not None else w["note"]
-    return f"{mass}; Wolf: {wolf}."
+    j = s.get("J")
+    jline = "" if j is None else (f" log10 J({j['angle_deg']:g} deg) = {j['log10_GeV2_cm5']['p50']:.2f} "
+                                  f"(68%: {j['log10_GeV2_cm5']['p16']:.2f}-{j['log10_GeV2_cm5']['p84']:.2f}) GeV^2/cm^5.")
+    return f"{mass}; Wolf: {wolf}.{jline}"
 
 # %% ../nbs/14_cli.ipynb #150a58c1
 def _known_truth(path: str):
@@ -397,16 +469,19 @@ def _known_truth(path: str):
     except ValueError: return None
 
 def _cmd_fit(a):
-    cat = read_catalog(a.catalog, a.verr)
     beta = parse_beta(a.beta)
+    cat, ph, centre = _samples(a)
     errors = velocity_error_note(a.catalog, cat, a.verr)
     print(f"{a.catalog}: {cat.n} stars; velocity errors: {errors}", flush=True)
-    cat, centre = _centred(cat, a)
+    if ph is not None:
+        print(f"--photometry {a.photometry}: {ph.n} stars give the light profile", flush=True)
     if truth := _known_truth(a.catalog):
         print(f"truth: the file name is a Gaia Challenge model's, {truth.name}: drawn dashed and kept in summary.json")
     s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet, accept=a.accept, truth=truth,
-                drop_outliers=a.drop_outliers, inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta,
-                verr_kms=a.verr, velocity_errors=errors, centre_kpc=centre, drop_outliers=a.drop_outliers))
+                drop_outliers=a.drop_outliers, photometry=ph, distance_kpc=a.distance, j_angle_deg=a.j_angle,
+                inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta, verr_kms=a.verr, velocity_errors=errors,
+                            photometry=None if ph is None else str(Path(a.photometry).resolve()), distance_kpc=a.distance,
+                            drop_outliers=a.drop_outliers, **(centre or {})))
     print(f"{_result_line(s)} Results in {a.out}")
 
 # %% ../nbs/14_cli.ipynb #81ec3701
@@ -509,9 +584,9 @@ def _positive(text: str) -> float:
     return v
 
 def _xy(text: str) -> tuple:
-    "argparse type: 'X,Y', two finite numbers [kpc]."
+    "argparse type: 'X,Y', two finite numbers (kpc, or RA,Dec in degrees for sky positions)."
     try: x, y = (float(t) for t in text.split(","))
-    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not X,Y (two numbers in kpc)") from None
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not X,Y (two numbers)") from None
     if not (math.isfinite(x) and math.isfinite(y)): raise argparse.ArgumentTypeError(f"{text!r} is not finite")
     return x, y
 
@@ -562,7 +637,14 @@ def _fit_options(s, out, members: int, steps: int):
 def _catalog_options(f):
     "fit's catalog, anisotropy, velocity-error and consistency options."
     f.add_argument("catalog", help="stars: Gaia Challenge .dat/.txt (x y z vx vy vz; kpc, km/s) or .csv with header "
-                   "x_kpc,y_kpc,vz_kms[,verr_kms][,pmem]; either may be .gz")
+                   "x_kpc,y_kpc,vz_kms[,verr_kms][,pmem] (ra_deg,dec_deg in place of x_kpc,y_kpc: give --distance); "
+                   "either may be .gz; pmem (membership probability) weighs each star")
+    f.add_argument("--photometry", default=None, metavar="PHOT.csv",
+                   help="photometric sample (header x_kpc,y_kpc[,pmem] or ra_deg,dec_deg[,pmem]): the light profile comes "
+                        "from it and the catalog's velocities enter as p(v_z | R); without it, from the catalog's positions")
+    f.add_argument("--distance", type=_positive, default=None, metavar="KPC",
+                   help="distance [kpc]: projects sky positions and gives J- and D-factors (summary.json J, D)")
+    f.add_argument("--j-angle", type=_positive, default=0.5, metavar="DEG", help="half-angle of the J- and D-factors [deg]")
     f.add_argument("--beta", required=True, help="anisotropy: iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
     f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
                    help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
@@ -570,8 +652,11 @@ def _catalog_options(f):
                    help="fit despite these consistency errors: errors, scale, outliers, centre, membership")
     f.add_argument("--drop-outliers", action="store_true", help="remove velocity outliers (named in the output)")
     g = f.add_mutually_exclusive_group()
-    g.add_argument("--recentre", action="store_true", help="move the origin to the stars' density centre")
-    g.add_argument("--centre", type=_xy, default=None, metavar="X,Y", help="move the origin to (X, Y) [kpc]")
+    g.add_argument("--recentre", action="store_true", help="move the origin to the stars' density centre (kpc positions; "
+                   "the photometric sample's likely members when given)")
+    g.add_argument("--centre", "--center", type=_xy, default=None, metavar="X,Y",
+                   help="kpc positions: move the origin to (X, Y) [kpc]; sky positions: project about (RA, Dec) [deg] "
+                        "(default: the likely members' density centre, of the photometric sample when given)")
 
 # %% ../nbs/14_cli.ipynb #35495429
 class _Help(argparse.RawDescriptionHelpFormatter):

@@ -4,6 +4,9 @@
 
 # %% ../nbs/11_explore.ipynb #077790bd
 from __future__ import annotations
+import base64
+import html
+import io
 import math
 import jax
 import jax.numpy as jnp
@@ -27,44 +30,145 @@ __all__ = ['intermediate_log_density', 'plot_flow_density', 'pushforward_radii',
 # %% ../nbs/11_explore.ipynb #8c6cb399
 def intermediate_log_density(flow, t: float, base_r: Float[Array, "m"] | None = None
                              ) -> tuple[Float[Array, "m"], Float[Array, "m"]]:
-    """(ln r [ln kpc], ln n_t [1/kpc^3]) of the flow's distribution at flow time t in [0, 1], seen through the final
-    cusp/scale map, at the images of base radii `base_r` (default `default_base_radii()`), ascending in r."""
+    """The flow's density at flow time t, seen through the final cusp/scale map, at the images of base radii.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow of a fitted model (`JeansModel.flow`).
+    t : float
+        Flow time in [0, 1] (dimensionless): 0 is the base distribution, 1 the fitted density.
+    base_r : array of shape (m,), optional
+        Base radii (dimensionless: radii of the standard normal base in 3D); default `default_base_radii()`.
+
+    Returns
+    -------
+    tuple of two arrays of shape (m,)
+        ln r [ln kpc] and ln n_t [ln(1/kpc^3)], ascending in r.
+    """
     r0 = jnp.sort(jnp.asarray(default_base_radii() if base_r is None else base_r, float))
     return forward_radius(flow, r0, t)
 
+# %% ../nbs/11_explore.ipynb #7b1e96bd
+def _tidy_log_axes(fig):
+    """Tick labels of every log axis of `fig` that cannot collide: no minor labels; under 1.5 decades, major ticks at
+    1, 2 and 5 times the powers of ten, labelled as plain numbers (matplotlib's default there labels the crowded
+    minor ticks)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    for ax in fig.axes:
+        for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+            if scale != "log":
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            axis.set_minor_formatter(NullFormatter())
+            if lo > 0 and math.log10(hi / lo) < 1.5:
+                axis.set_major_locator(LogLocator(10.0, subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    return fig
+
 # %% ../nbs/11_explore.ipynb #60271f2a
 def plot_flow_density(flow, ts=(0.0, 0.25, 0.5, 0.75, 1.0), base_r=None, ax=None):
-    "Figure: ln n_t(r) [1/kpc^3] against r [kpc] at each flow time in `ts`."
+    """Figure: ln n_t(r) [1/kpc^3] against r [kpc] at each flow time in `ts`.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow of a fitted model (`JeansModel.flow`).
+    ts : sequence of float
+        Flow times in [0, 1] (dimensionless), one curve each.
+    base_r : array, optional
+        Base radii (dimensionless) at which to evaluate; default `default_base_radii()`.
+    ax : matplotlib Axes, optional
+        Axes to draw into; default a new 5 x 3.5 inch figure.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    own = ax is None
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
     for t in ts:
         lr, ln_n = intermediate_log_density(flow, t, base_r)
         ax.plot(np.exp(np.asarray(lr)), np.asarray(ln_n), color=plt.cm.viridis(float(t)), label=f"t = {t:g}")
     ax.set(xscale="log", xlabel="r [kpc]", ylabel=r"$\ln n_t$ [1/kpc$^3$]", title="flow density at time t")
     ax.legend(fontsize=7)
+    _tidy_log_axes(fig)
+    if own:   # a figure made here is laid out here (labels inside the figure)
+        fig.tight_layout()
     return fig
 
 # %% ../nbs/11_explore.ipynb #556f3a52
 def pushforward_radii(flow, t: float, key, n: int = 2000) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
-    "(base radii r0 [standardised], radii r_t [kpc] at flow time t) of n base draws, ascending in r0."
+    """Radii of n draws from the base, carried to flow time t.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow of a fitted model (`JeansModel.flow`).
+    t : float
+        Flow time in [0, 1] (dimensionless).
+    key : jax PRNG key
+        Randomness of the base draws.
+    n : int
+        Number of draws.
+
+    Returns
+    -------
+    tuple of two arrays of shape (n,)
+        Base radii r0 (dimensionless, standard normal in 3D) and radii r_t [kpc] at time t, ascending in r0.
+    """
     r0 = jnp.sort(jnp.linalg.norm(jax.random.normal(key, (n, 3)), axis=-1))
     return r0, jnp.exp(intermediate_log_density(flow, t, r0)[0])
 
 # %% ../nbs/11_explore.ipynb #3f3a6dba
 def plot_pushforward(flow, t: float = 1.0, key=None, n: int = 2000):
-    "Figure: histogram of ln r_t against the density n_t, and base radius r0 against r_t."
+    """Figure: histogram of ln r_t against the density n_t, and base radius r0 against r_t.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow of a fitted model (`JeansModel.flow`).
+    t : float
+        Flow time in [0, 1] (dimensionless).
+    key : jax PRNG key, optional
+        Randomness of the base draws; default `jax.random.key(0)`.
+    n : int
+        Number of base draws.
+
+    Returns
+    -------
+    matplotlib Figure
+        Two panels, laid out so that no label overlaps the other panel.
+    """
     key = jax.random.key(0) if key is None else key
     r0, rt = map(np.asarray, pushforward_radii(flow, t, key, n))
     lr, ln_n = map(np.asarray, intermediate_log_density(flow, t))
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
     a.hist(np.log(rt), bins=40, density=True, alpha=0.5, label="pushed samples")
     a.plot(lr, 4 * np.pi * np.exp(ln_n + 3 * lr), "k", label=r"$4\pi r^3 n_t$")
-    a.set(xlabel="ln r [kpc]", ylabel="density in ln r", title=f"t = {t:g}"); a.legend(fontsize=7)
-    b.loglog(r0, rt, ".", ms=2); b.set(xlabel="base radius r0", ylabel="r_t [kpc]")
+    a.set(xlabel=r"$\ln r_t$ [kpc]", ylabel=r"density in $\ln r$", title=f"t = {t:g}"); a.legend(fontsize=7)
+    b.loglog(r0, rt, ".", ms=2)
+    b.set(xlabel=r"base radius $r_0$", ylabel=r"$r_t$ [kpc]", title="base to time t")
+    _tidy_log_axes(fig)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/11_explore.ipynb #c4b18f7b
 def surface_density_data(R: Float[Array, "n"], n_bins: int = 12) -> dict:
-    "Binned Sigma [1/kpc^2] of projected radii R [kpc], normalised to one star: edges, centres, Sigma, err."
+    """Binned surface density of projected radii, normalised to one star, with Poisson errors.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars, all > 0, at least `n_bins` of them.
+    n_bins : int
+        Number of bins, each holding about n / n_bins stars.
+
+    Returns
+    -------
+    dict
+        edges [kpc] (n_bins + 1), R [kpc] (geometric bin centres), Sigma [1/kpc^2] and err [1/kpc^2] (n_bins).
+    """
     R = np.asarray(R, float)
     if R.size < n_bins or np.any(R <= 0):
         raise ValueError(f"need >= n_bins positive radii, got {R.size} radii (min {R.min() if R.size else None})")
@@ -75,7 +179,22 @@ def surface_density_data(R: Float[Array, "n"], n_bins: int = 12) -> dict:
 
 # %% ../nbs/11_explore.ipynb #cc46d01b
 def model_surface_density_binned(model, edges, n_sub: int = 8) -> np.ndarray:
-    "Model Sigma [1/kpc^2] averaged over the area of each annulus [edges_i, edges_i+1] (n_sub points per bin)."
+    """A model's surface density averaged over the area of each annulus [edges_i, edges_i+1].
+
+    Parameters
+    ----------
+    model : JeansModel
+        Any model with `.nu`, the 3D number density nu(r) [1/kpc^3] normalised to one star.
+    edges : array of shape (k + 1,)
+        Annulus edges [kpc], ascending.
+    n_sub : int
+        Equal-area sub-annuli per bin (the points of the average).
+
+    Returns
+    -------
+    array of shape (k,)
+        Sigma [1/kpc^2].
+    """
     e = np.asarray(edges, float)
     u = (np.arange(n_sub) + 0.5) / n_sub
     R = np.sqrt(e[:-1, None]**2 + u * (e[1:, None]**2 - e[:-1, None]**2))   # equal-area sub-annuli
@@ -83,18 +202,52 @@ def model_surface_density_binned(model, edges, n_sub: int = 8) -> np.ndarray:
 
 # %% ../nbs/11_explore.ipynb #9d6c5289
 def plot_surface_density(model, catalog, n_bins: int = 12, ax=None):
-    "Figure: binned Sigma(R) of the catalog against the model's."
+    """Figure: binned Sigma(R) [1/kpc^2] of the catalog against the model's.
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model (its `.nu` [1/kpc^3]).
+    catalog : Catalog
+        The stars (`data.Catalog`; its projected radii `.R` [kpc]).
+    n_bins : int
+        Number of equal-count bins (`surface_density_data`).
+    ax : matplotlib Axes, optional
+        Axes to draw into; default a new 5 x 3.5 inch figure.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
     d = surface_density_data(catalog.R, n_bins)
+    own = ax is None
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5, 3.5))
     ax.errorbar(d["R"], d["Sigma"], d["err"], fmt="o", ms=3, label="data")
     ax.plot(d["R"], model_surface_density_binned(model, d["edges"]), "-", label="model")
     ax.set(xscale="log", yscale="log", xlabel="R [kpc]", ylabel=r"$\Sigma$ [1/kpc$^2$]"); ax.legend(fontsize=7)
+    _tidy_log_axes(fig)
+    if own:   # a figure made here is laid out here (labels inside the figure)
+        fig.tight_layout()
     return fig
 
 # %% ../nbs/11_explore.ipynb #f3930015
 def jeans_terms(model, beta, r: Float[Array, "n"]) -> dict[str, np.ndarray]:
-    """Each Jeans term on r [kpc] of a model prepared by `inference.for_inference`: sigma_r2 [(km/s)^2], nu_slope,
-    s2_slope, two_beta, their sum and M [Msun] = -r sigma_r2 sum / G."""
+    """Each term of the Jeans equation, and the mass they give, on radii r.
+
+    Parameters
+    ----------
+    model : JeansModel
+        A model prepared by `inference.for_inference` (float64 copy).
+    beta : callable
+        The anisotropy beta(r) (dimensionless) of r [kpc], e.g. `background.OsipkovMerritt`.
+    r : array of shape (n,)
+        Radii [kpc].
+
+    Returns
+    -------
+    dict of arrays of shape (n,)
+        sigma_r2 [(km/s)^2]; nu_slope, s2_slope, two_beta and their sum (dimensionless); M [Msun] = -r sigma_r2 sum / G.
+    """
     r = jnp.asarray(r, float)
     out = dict(sigma_r2=model.sigma_r2(r), nu_slope=log_slope(model.nu, r), s2_slope=log_slope(model.sigma_r2, r),
                two_beta=2.0 * beta(r))
@@ -104,7 +257,21 @@ def jeans_terms(model, beta, r: Float[Array, "n"]) -> dict[str, np.ndarray]:
 
 # %% ../nbs/11_explore.ipynb #e4ce1cdc
 def plot_jeans_terms(terms: dict, r, axes=None):
-    "Figure: sigma_r^2(r), the three Jeans terms and their sum, and M(<r), from `jeans_terms`."
+    """Figure: sigma_r^2(r), the three Jeans terms and their sum, and M(<r), from `jeans_terms`.
+
+    Parameters
+    ----------
+    terms : dict
+        The output of `jeans_terms` on `r`.
+    r : array of shape (n,)
+        Radii [kpc].
+    axes : sequence of three matplotlib Axes, optional
+        Axes to draw into; default a new 11 x 3.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
     fig, axes = (axes[0].figure, axes) if axes is not None else plt.subplots(1, 3, figsize=(11, 3.2))
     r = np.asarray(r)
     axes[0].plot(r, terms["sigma_r2"]); axes[0].set(ylabel=r"$\sigma_r^2$ [(km/s)$^2$]")
@@ -114,28 +281,63 @@ def plot_jeans_terms(terms: dict, r, axes=None):
     axes[1].legend(fontsize=7); axes[1].set(ylabel="Jeans terms")
     axes[2].plot(r, terms["M"]); axes[2].set(yscale="log", ylabel=r"$M(<r)$ [M$_\odot$]")
     for a in axes: a.set(xscale="log", xlabel="r [kpc]")
+    _tidy_log_axes(fig)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/11_explore.ipynb #a2113e0e
 def ensemble_terms(models, beta, r) -> list[dict]:
-    "`jeans_terms` of every member (each prepared by `inference.for_inference`)."
+    """`jeans_terms` of every member, each prepared by `inference.for_inference`.
+
+    Parameters
+    ----------
+    models : sequence of JeansModel
+        The members of a fit (`fit_ensemble(...).models`).
+    beta : callable
+        The anisotropy beta(r) (dimensionless) of r [kpc].
+    r : array of shape (n,)
+        Radii [kpc].
+
+    Returns
+    -------
+    list of dict
+        One `jeans_terms` dict per member.
+    """
     return [jeans_terms(for_inference(m), beta, r) for m in models]
 
 # %% ../nbs/11_explore.ipynb #26fd106d
 def plot_member(terms: list[dict], r, i: int, axes=None):
-    "Figure: member i's sigma_r^2 and M(<r) over the band of all members (16-84% with >= 5 members, else min-max)."
+    """Figure: member i's sigma_r^2 and M(<r) over the band of all members.
+
+    Parameters
+    ----------
+    terms : list of dict
+        `ensemble_terms` of all members on `r`.
+    r : array of shape (n,)
+        Radii [kpc].
+    i : int
+        The member to draw, in 0 .. len(terms) - 1.
+    axes : sequence of two matplotlib Axes, optional
+        Axes to draw into; default a new 8 x 3.2 inch figure.
+
+    Returns
+    -------
+    matplotlib Figure
+        The band is the 16-84% range of the members with >= 5 members, else their min-max.
+    """
     if not 0 <= i < len(terms):
         raise ValueError(f"member index {i!r} outside 0..{len(terms) - 1}")
     fig, axes = (axes[0].figure, axes) if axes is not None else plt.subplots(1, 2, figsize=(8, 3.2))
     r = np.asarray(r)
     q = (16, 84) if len(terms) >= 5 else (0, 100)
+    labels = {"sigma_r2": r"$\sigma_r^2$ [(km/s)$^2$]", "M": r"$M(<r)$ [M$_\odot$]"}
     for a, k in zip(axes, ("sigma_r2", "M")):
         lo, hi = np.percentile(np.stack([t[k] for t in terms]), q, axis=0)
         a.fill_between(r, lo, hi, color="0.8", label="ensemble")
         a.plot(r, terms[i][k], "C3", label=f"member {i}")
-        a.set(xscale="log", xlabel="r [kpc]", ylabel=k); a.legend(fontsize=7)
+        a.set(xscale="log", xlabel="r [kpc]", ylabel=labels[k]); a.legend(fontsize=7)
     axes[1].set_yscale("log")
+    _tidy_log_axes(fig)
     fig.tight_layout()
     return fig
 
@@ -149,7 +351,20 @@ def _robust_sd(a) -> float:
 
 # %% ../nbs/11_explore.ipynb #a57087fd
 def rv_bandwidths(R: Float[Array, "n"], v: Float[Array, "n"]) -> tuple[float, float]:
-    "Kernel widths (h_R [kpc], h_v [km/s]): Scott's rule for a 2D product kernel, h = s n^(-1/6), s = `_robust_sd`."
+    """Kernel widths by Scott's rule for a 2D product kernel, h = s n^(-1/6), s = `_robust_sd` of each axis.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of n >= 2 stars.
+    v : array of shape (n,)
+        Line-of-sight velocities [km/s] of the same stars.
+
+    Returns
+    -------
+    tuple of float
+        h_R [kpc] and h_v [km/s].
+    """
     R, v = np.asarray(R, float), np.asarray(v, float)
     if R.ndim != 1 or R.shape != v.shape or R.size < 2:
         raise ValueError(f"R and v must be equal 1D arrays of >= 2 stars, got shapes {R.shape} and {v.shape}")
@@ -158,7 +373,26 @@ def rv_bandwidths(R: Float[Array, "n"], v: Float[Array, "n"]) -> tuple[float, fl
 
 # %% ../nbs/11_explore.ipynb #10672864
 def rv_grid(R, v, n_R: int = 60, n_v: int = 60, q: float = 0.98) -> tuple[np.ndarray, np.ndarray]:
-    "Display grid: R [kpc] from 0 to the q-quantile of R, v [km/s] within 4 robust sd of the median v."
+    """Display grid in (R, v_z): R from 0 to the q-quantile of R, v within 4 robust sd of the median v.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    v : array of shape (n,)
+        Line-of-sight velocities [km/s] of the stars.
+    n_R : int
+        Number of grid points in R.
+    n_v : int
+        Number of grid points in v.
+    q : float
+        Quantile of R (in (0, 1]) at which the R grid ends.
+
+    Returns
+    -------
+    tuple of arrays
+        R grid [kpc] (n_R,) and v grid [km/s] (n_v,).
+    """
     R, v = np.asarray(R, float), np.asarray(v, float)
     s, m = _robust_sd(v), float(np.median(v))
     return np.linspace(0.0, float(np.quantile(R, q)), n_R), np.linspace(m - 4 * s, m + 4 * s, n_v)
@@ -166,8 +400,28 @@ def rv_grid(R, v, n_R: int = 60, n_v: int = 60, q: float = 0.98) -> tuple[np.nda
 # %% ../nbs/11_explore.ipynb #rv-model
 def model_density_rv(model, R: Float[Array, "a"], v: Float[Array, "b"], verr: float = 0.0, n_table: int = 256,
                      n_nodes: int = 48) -> np.ndarray:
-    """p(R, v) [1/(kpc km/s)] of a JeansModel on the grid R [kpc] x v [km/s], shape (a, b): 2 pi R exp(los_log_lik),
-    v_z convolved with N(0, verr^2) [km/s] as in the likelihood; table `model.flow.radial_table(n_table)`."""
+    """A JeansModel's density of stars in (R, v_z), 2 pi R exp(`loss.los_log_lik`), normalised to one star.
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model.
+    R : array of shape (a,)
+        Projected radii [kpc] of the grid.
+    v : array of shape (b,)
+        Line-of-sight velocities [km/s] of the grid.
+    verr : float
+        Velocity error [km/s]: v_z convolved with N(0, verr^2), as a star's error enters the likelihood.
+    n_table : int
+        Points of the flow's radial table (`model.flow.radial_table(n_table)`).
+    n_nodes : int
+        Nodes of the line-of-sight quadrature.
+
+    Returns
+    -------
+    array of shape (a, b)
+        p(R, v) [1/(kpc km/s)].
+    """
     ln_r, ln_n = model.flow.radial_table(n_table)
     ln_s2 = model.sigma.log_sigma_r2(jnp.exp(ln_r))
     RR, VV = jnp.meshgrid(jnp.asarray(R, float), jnp.asarray(v, float), indexing="ij")
@@ -189,16 +443,62 @@ def _gauss_kernel(vq, vs, h: float) -> np.ndarray:
 
 # %% ../nbs/11_explore.ipynb #633b62e4
 def data_density_rv(R: Float[Array, "n"], v: Float[Array, "n"], R_grid, v_grid, h_R: float, h_v: float) -> np.ndarray:
-    "Kernel density [1/(kpc km/s)] of stars (R [kpc], v [km/s]) on R_grid x v_grid, reflected at R = 0: integrates to 1."
+    """Kernel density of stars in (R, v_z), the Gaussian in R reflected at R = 0: it integrates to 1 over R >= 0.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    v : array of shape (n,)
+        Line-of-sight velocities [km/s] of the stars.
+    R_grid : array of shape (a,)
+        Radii [kpc] at which to evaluate.
+    v_grid : array of shape (b,)
+        Velocities [km/s] at which to evaluate.
+    h_R : float
+        Kernel width in R [kpc].
+    h_v : float
+        Kernel width in v [km/s].
+
+    Returns
+    -------
+    array of shape (a, b)
+        Density [1/(kpc km/s)].
+    """
     R = np.asarray(R, float)
     return _reflected_kernel(R_grid, R, h_R) @ _gauss_kernel(v_grid, v, h_v).T / R.size
 
 # %% ../nbs/11_explore.ipynb #rv-smear
 def smeared_model_density_rv(model, R_grid, v_grid, h_R: float, h_v: float, verr: float = 0.0,
                              n_fine: int | None = None) -> np.ndarray:
-    """The model's p(R, v) smoothed by the data's kernel (`data_density_rv`) on R_grid x v_grid [1/(kpc km/s)]:
-    in v exactly (error sqrt(verr^2 + h_v^2)), in R by a trapezoid sum on n_fine nodes in [0, max R_grid + 6 h_R]
-    (default: the least multiple of 256 with spacing <= h_R/2, so one compiled shape serves most catalogs)."""
+    """The model's p(R, v) smoothed by the data's kernel (`data_density_rv`).
+
+    In v the smoothing is exact (error sqrt(verr^2 + h_v^2)); in R it is a trapezoid sum on n_fine nodes in
+    [0, max R_grid + 6 h_R].
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model.
+    R_grid : array of shape (a,)
+        Radii [kpc] at which to evaluate.
+    v_grid : array of shape (b,)
+        Velocities [km/s] at which to evaluate.
+    h_R : float
+        Kernel width in R [kpc], > 0.
+    h_v : float
+        Kernel width in v [km/s], > 0.
+    verr : float
+        Typical velocity error [km/s] of the stars.
+    n_fine : int, optional
+        Nodes of the R sum, spacing <= h_R/2; default the least multiple of 256 that gives that spacing (one
+        compiled shape then serves most catalogs).
+
+    Returns
+    -------
+    array of shape (a, b)
+        Smoothed density [1/(kpc km/s)].
+    """
     if not h_R > 0 or not h_v > 0:
         raise ValueError(f"kernel widths must be positive, got h_R={h_R!r}, h_v={h_v!r}")
     R_top = float(np.max(R_grid)) + 6.0 * h_R
@@ -212,8 +512,29 @@ def smeared_model_density_rv(model, R_grid, v_grid, h_R: float, h_v: float, verr
 
 # %% ../nbs/11_explore.ipynb #4d521285
 def rv_densities(model, catalog, grid=None, h=None, verr: float | None = None, n_fine: int | None = None) -> dict:
-    """Smoothed data and model densities in (R, v_z) [1/(kpc km/s)] of a JeansModel and a catalog: R, v (grid, default
-    `rv_grid`), data, model, h_R, h_v (default `rv_bandwidths`), verr (default the median catalog error), n."""
+    """Smoothed data and model densities in (R, v_z) of a JeansModel and a catalog, on one grid, with one kernel.
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model.
+    catalog : Catalog
+        The stars (`.R` [kpc], `.vz` [km/s], `.verr` [km/s] or None).
+    grid : tuple of two arrays, optional
+        (R grid [kpc], v grid [km/s]); default `rv_grid` of the catalog.
+    h : tuple of two floats, optional
+        (h_R [kpc], h_v [km/s]); default `rv_bandwidths` of the catalog.
+    verr : float, optional
+        Velocity error [km/s] of the model; default the catalog's median error (0 without errors).
+    n_fine : int, optional
+        Nodes of the model's R smoothing (`smeared_model_density_rv`).
+
+    Returns
+    -------
+    dict
+        R [kpc], v [km/s], data and model [1/(kpc km/s)] of shape (len(R), len(v)), h_R [kpc], h_v [km/s],
+        verr [km/s] and n (number of stars).
+    """
     R, v = np.asarray(catalog.R, float), np.asarray(catalog.vz, float)
     Rg, vg = rv_grid(R, v) if grid is None else map(np.asarray, grid)
     h_R, h_v = rv_bandwidths(R, v) if h is None else h
@@ -224,7 +545,19 @@ def rv_densities(model, catalog, grid=None, h=None, verr: float | None = None, n
 
 # %% ../nbs/11_explore.ipynb #rv-plot
 def plot_rv(d: dict, axes=None):
-    "Figure: smoothed data and model densities in (R, v_z) from `rv_densities`, and data - model."
+    """Figure: smoothed data and model densities in (R, v_z) from `rv_densities`, and data - model.
+
+    Parameters
+    ----------
+    d : dict
+        The output of `rv_densities`.
+    axes : sequence of three matplotlib Axes, optional
+        Axes to draw into; default a new 12 x 3.4 inch figure.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
     fig, axes = (axes[0].figure, axes) if axes is not None else plt.subplots(1, 3, figsize=(12, 3.4), sharey=True)
     top = max(d["data"].max(), d["model"].max())
     diff = d["data"] - d["model"]
@@ -243,8 +576,29 @@ def plot_rv(d: dict, axes=None):
 
 # %% ../nbs/11_explore.ipynb #3e78b05d
 class Explorer:
-    "ipywidgets views of a fit: `.tab` (the widget), `.t` (FloatSlider), `.member` (Dropdown), `.last` (last values)."
+    """ipywidgets views of a fit: `.widget` (the controls above a `.tab` of six views), `.t` (flow-time slider),
+    `.member` (member dropdown), `.last` (what each view shows) and `.png` (a static image of each view)."""
+    VIEWS = {"density": "n_t(r)", "push": "pushforward", "Sigma": "Sigma(R)", "Rv": "(R, v_z)",
+             "jeans": "Jeans terms", "member": "members"}   # view key: tab title
+
     def __init__(self, models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None):
+        """Build the controls and the six views, and draw member 0 at flow time t = 1.
+
+        Parameters
+        ----------
+        models : sequence of JeansModel
+            The members of a fit, at least one.
+        catalog : Catalog
+            The stars the models were fitted to (`.R` [kpc], `.vz` [km/s]).
+        beta : callable
+            The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit.
+        r : array, optional
+            Radii [kpc] of the Jeans-term views; default 24 log-spaced radii between the 2% and 98% quantiles of R.
+        n_push : int
+            Base draws in the pushforward view.
+        terms : list of dict, optional
+            `ensemble_terms(models, beta, r)` if already computed (saves their computation here).
+        """
         import ipywidgets as w
         if len(models) == 0:
             raise ValueError("explore needs at least one model")
@@ -254,48 +608,53 @@ class Explorer:
         self.terms = ensemble_terms(self.models, beta, self.r) if terms is None else list(terms)
         if len(self.terms) != len(self.models):
             raise ValueError(f"got {len(self.terms)} precomputed terms for {len(self.models)} models")
-        self.n_push, self.last = n_push, {}
-        self.t = w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="flow time t")
+        self.n_push, self.last, self.png = n_push, {}, {}
+        self.rv_grid, self.rv_h = rv_grid(R, np.asarray(catalog.vz)), rv_bandwidths(R, np.asarray(catalog.vz))
+        # redraw once, when the slider is released (not on every step of a drag: each redraw integrates the flow)
+        self.t = w.FloatSlider(value=1.0, min=0.0, max=1.0, step=0.05, description="flow time t",
+                               continuous_update=False)
         self.member = w.Dropdown(options=[(f"member {i}", i) for i in range(len(self.models))], value=0,
                                  description="member")
-        self.out = {k: w.Output() for k in ("density", "push", "Sigma", "Rv", "jeans", "member")}
-        self.rv_grid = rv_grid(R, np.asarray(catalog.vz))
-        self.rv_h = rv_bandwidths(R, np.asarray(catalog.vz))
+        self.out = {k: w.Output() for k in self.VIEWS}
         self.t.observe(lambda ch: self._draw_t(), names="value")
         self.member.observe(lambda ch: self._draw_member(), names="value")
+        self.tab = w.Tab(children=[w.VBox([self.out[k]]) for k in self.VIEWS], titles=list(self.VIEWS.values()))
+        self.widget = w.VBox([w.HBox([self.member, self.t]), self.tab])   # both controls visible on every tab
         self._draw_member()   # draws the t views too
-        self.tab = w.Tab(children=[w.VBox([self.t, self.out["density"]]), w.VBox([self.out["push"]]),
-                                   w.VBox([self.out["Sigma"]]), w.VBox([self.out["Rv"]]),
-                                   w.VBox([self.out["jeans"]]),
-                                   w.VBox([self.member, self.out["member"]])])
-        for j, name in enumerate(("n_t(r)", "pushforward", "Sigma(R)", "(R, v_z)", "Jeans terms", "members")):
-            self.tab.set_title(j, name)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-        display(self.tab)
 
 # %% ../nbs/11_explore.ipynb #f252eb7a
 @patch
-def _show(self: Explorer, key, fig):
+def _show(self: Explorer, key, fig, alt: str):
+    "Keep a PNG of `fig` as view `key`'s static image (with its alt text); with a kernel, show it in the view."
+    from IPython import get_ipython
     from IPython.display import display
-    with self.out[key]:
-        self.out[key].clear_output(wait=True)
-        display(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    self.png[key] = (buf.getvalue(), alt)
+    if getattr(get_ipython(), "kernel", None) is not None:   # no kernel (headless run): nothing to draw into
+        with self.out[key]:
+            self.out[key].clear_output(wait=True)
+            display(fig)
     plt.close(fig)
 
 # %% ../nbs/11_explore.ipynb #ad2c4ee2
 @patch
 def _draw_t(self: Explorer):
     "Redraw the views that depend on the flow time t (of the selected member)."
-    flow, t = self.models[self.member.value].flow, float(self.t.value)
+    i, t = int(self.member.value), float(self.t.value)
+    flow = self.models[i].flow
     lr, ln_n = map(np.asarray, intermediate_log_density(flow, t))
-    self.last["density"] = dict(t=t, ln_r=lr, ln_n=ln_n)
+    self.last["density"] = dict(member=i, t=t, ln_r=lr, ln_n=ln_n)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     plot_flow_density(flow, (0.0, 1.0), ax=ax)
     ax.plot(np.exp(lr), ln_n, "C3", lw=2, label=f"t = {t:g}"); ax.legend(fontsize=7)
-    self._show("density", fig)
-    self._show("push", plot_pushforward(flow, t, n=self.n_push))
+    fig.tight_layout()
+    self._show("density", fig, f"Flow density ln n_t [1/kpc^3] against r [kpc] of member {i}: at t = 0 and 1, "
+                               f"and at the chosen t = {t:g} in red.")
+    self.last["push"] = dict(member=i, t=t)
+    self._show("push", plot_pushforward(flow, t, n=self.n_push),
+               f"Pushforward of member {i} at t = {t:g}: histogram of ln r_t of {self.n_push} base draws over "
+               f"4 pi r^3 n_t, and r_t [kpc] against the base radius r_0, log-log.")
 
 # %% ../nbs/11_explore.ipynb #0f4a4c76
 @patch
@@ -307,16 +666,70 @@ def _draw_member(self: Explorer):
     self.last["Sigma"] = dict(member=i, R=d["R"], data=d["Sigma"], model=model_surface_density_binned(m, d["edges"]))
     self.last["Rv"] = dict(member=i, **rv_densities(m, self.catalog, self.rv_grid, self.rv_h))
     self.last["jeans"] = dict(member=i, **self.terms[i])
-    self._show("Sigma", plot_surface_density(m, self.catalog))
-    self._show("Rv", plot_rv(self.last["Rv"]))
-    self._show("jeans", plot_jeans_terms(self.terms[i], self.r))
-    self._show("member", plot_member(self.terms, self.r, i))
+    self.last["member"] = dict(member=i)
+    n, k = len(self.catalog.R), len(self.models)
+    self._show("Sigma", plot_surface_density(m, self.catalog),
+               f"Surface density Sigma [1/kpc^2] against R [kpc], log-log: the {n} stars in 12 bins with Poisson "
+               f"errors, and member {i}'s model.")
+    self._show("Rv", plot_rv(self.last["Rv"]),
+               f"Smoothed densities of stars in (R [kpc], v_z [km/s]): the {n} stars, member {i}'s model, and "
+               f"data minus model.")
+    self._show("jeans", plot_jeans_terms(self.terms[i], self.r),
+               f"Jeans terms of member {i} against r [kpc]: sigma_r^2, the logarithmic slopes of nu and sigma_r^2, "
+               f"2 beta and their sum, and the enclosed mass M(<r) [Msun].")
+    self._show("member", plot_member(self.terms, self.r, i),
+               f"sigma_r^2 and M(<r) of member {i} against r [kpc] over the band of all {k} members.")
     self._draw_t()   # the n_t and pushforward views show the selected member's flow
+
+# %% ../nbs/11_explore.ipynb #6847a5bc
+@patch
+def static_html(self: Explorer) -> str:
+    """HTML of the six views as static images, at the current controls, with a note that the live explorer
+    needs a running Python kernel (what the docs, nbviewer or a frontend without ipywidgets show)."""
+    i, t = int(self.member.value), float(self.t.value)
+    figs = "".join(
+        f'<figure><img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{html.escape(alt)}">'
+        f'<figcaption>{html.escape(title)}</figcaption></figure>'
+        for key, title in self.VIEWS.items() for png, alt in [self.png[key]])
+    note = (f'<p class="jn-widget-note"><strong>Static images</strong> of the explorer\'s six views (member {i}, '
+            f'flow time t = {t:g}). The live explorer, with its controls, needs a running Python kernel: run the '
+            f'notebook in Jupyter.</p>')
+    return f'<div class="jn-static-views">{note}{figs}</div>'
+
+# %% ../nbs/11_explore.ipynb #18edff2b
+@patch
+def _repr_mimebundle_(self: Explorer, include=None, exclude=None):
+    "The live widget, with `static_html` as the fallback for frontends that cannot run it."
+    bundle = self.widget._repr_mimebundle_()
+    bundle["text/html"] = self.static_html()
+    bundle["text/plain"] = (f"Explorer of {len(self.models)} member(s), showing member {int(self.member.value)} "
+                            f"at flow time t = {float(self.t.value):g} (the live views need a Jupyter kernel)")
+    return bundle
 
 # %% ../nbs/11_explore.ipynb #081dbdbc
 def explore(fit_or_models, catalog, beta, r=None, n_push: int = 2000, terms: list[dict] | None = None) -> Explorer:
-    """Interactive views of a fit (`jeans.fit_ensemble` result, one JeansModel, or a list of them) against `catalog`;
-    `terms`: the members' `ensemble_terms` on `r`, if already computed."""
+    """Interactive views of a fit against the catalog it was fitted to.
+
+    Parameters
+    ----------
+    fit_or_models : fit_ensemble result, JeansModel or list of JeansModel
+        The fit (`jeans.fit_ensemble` result: its `.models`), one model, or a list of them.
+    catalog : Catalog
+        The stars (`.R` [kpc], `.vz` [km/s]).
+    beta : callable
+        The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit.
+    r : array, optional
+        Radii [kpc] of the Jeans-term views (see `Explorer`).
+    n_push : int
+        Base draws in the pushforward view.
+    terms : list of dict, optional
+        The members' `ensemble_terms` on `r`, if already computed.
+
+    Returns
+    -------
+    Explorer
+        Displays as the live widget in Jupyter, and as static images of its views elsewhere.
+    """
     models = getattr(fit_or_models, "models", fit_or_models)
     if not isinstance(models, (list, tuple)):
         models = [models]

@@ -25,7 +25,18 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _S_MIN = -60.0   # ln r floor (r ~ 1e-26 in units of the scale): keeps r = 0 finite
 
 def base_log_prob_r(r: Float[Array, "n"]) -> Float[Array, "n"]:
-    "ln of the 3D standard normal density N(0, I_3) at radius `r` (per unit volume)."
+    """ln of the 3D standard normal density N(0, I_3) at radius `r` (per unit volume).
+
+    Parameters
+    ----------
+    r : array of shape (n,)
+        Base radii (dimensionless: in units of the base's standard deviation).
+
+    Returns
+    -------
+    array of shape (n,)
+        ln N (per unit standardised volume).
+    """
     return -1.5 * _LOG_2PI - 0.5 * r**2
 
 # %% ../nbs/04_flow.ipynb #7622c06f
@@ -61,7 +72,13 @@ _RK4_TABLEAU = diffrax.ButcherTableau(
     a_lower=(np.array([0.5]), np.array([0.0, 0.5]), np.array([0.0, 0.0, 1.0])))
 
 class ClassicalRK4(diffrax.AbstractERK):
-    "The classical 4-stage, 4th-order Runge-Kutta method (fixed steps only: no embedded error estimate)."
+    """The classical 4-stage, 4th-order Runge-Kutta method (fixed steps only: no embedded error estimate).
+
+    Parameters
+    ----------
+    scan_kind : str, optional
+        diffrax's choice of loop over the stages (None, 'lax', 'checkpointed' or 'bounded'); default None.
+    """
     tableau: ClassVar[diffrax.ButcherTableau] = _RK4_TABLEAU
     interpolation_cls: ClassVar[Callable] = diffrax.ThirdOrderHermitePolynomialInterpolation.from_k
 
@@ -107,8 +124,25 @@ def _log_n_out(flow, r0, l, s1):
 
 # %% ../nbs/04_flow.ipynb #0779b34a
 def forward_radius(flow, r0: Float[Array, "n"], t: float = 1.0) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
-    """Map base radii r0 (standardised) to (ln r [ln kpc], ln n [1/kpc^3]) with one batched ODE solve. t < 1: the
-    flow stopped at time t in [0, 1] (same step size), seen through the final cusp and scale map (the explorer's view)."""
+    """Map base radii r0 to (ln r, ln n) with one batched ODE solve.
+
+    For t < 1: the flow stopped at time t in [0, 1] (same step size), seen through the final cusp and scale map (the
+    explorer's view).
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow.
+    r0 : array of shape (n,)
+        Base radii (dimensionless, standardised).
+    t : float
+        Flow time in [0, 1] (dimensionless).
+
+    Returns
+    -------
+    tuple of two arrays of shape (n,)
+        ln r [ln kpc] and ln n [ln(1/kpc^3)].
+    """
     if not 0.0 <= float(t) <= 1.0:
         raise ValueError(f"flow time t must lie in [0, 1], got {t!r}")
     s0 = jnp.maximum(jnp.log(r0), _S_MIN)
@@ -120,7 +154,20 @@ def forward_radius(flow, r0: Float[Array, "n"], t: float = 1.0) -> tuple[Float[A
 
 # %% ../nbs/04_flow.ipynb #6df30e0d
 def inverse_radius(flow, r: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float[Array, "n"]]:
-    "Map data radii r [kpc] back to (base radius r0, ln n(r) [1/kpc^3]) with one batched reverse solve."
+    """Map data radii r back to (base radius r0, ln n(r)) with one batched reverse solve.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow.
+    r : array of shape (n,)
+        Radii [kpc], > 0.
+
+    Returns
+    -------
+    tuple of two arrays of shape (n,)
+        Base radii r0 (dimensionless) and ln n(r) [ln(1/kpc^3)].
+    """
     s1 = jnp.maximum(jnp.log(r / flow.scale), _S_MIN) / (1.0 + _cusp_c(flow))
     s0, lb = _solve(flow, _aug_field, (s1, jnp.zeros_like(s1)), reverse=True)   # lb = -int_0^1 div dt
     r0 = jnp.exp(s0)
@@ -128,7 +175,23 @@ def inverse_radius(flow, r: Float[Array, "n"]) -> tuple[Float[Array, "n"], Float
 
 # %% ../nbs/04_flow.ipynb #19d432a9
 def default_base_radii(n: int = 256, r_min: float = 1e-3, r_max: float = 6.5, dtype=None) -> Float[Array, "n"]:
-    "Base radii (standardised, chi_3-distributed under the base) log-spaced from r_min to r_max."
+    """Base radii (standardised, chi_3-distributed under the base) log-spaced from r_min to r_max.
+
+    Parameters
+    ----------
+    n : int
+        Number of radii, >= 2.
+    r_min : float
+        Smallest base radius (dimensionless), > 0.
+    r_max : float
+        Largest base radius (dimensionless), > r_min.
+    dtype : dtype, optional
+        Floating dtype of the result; default JAX's.
+
+    Returns
+    -------
+    array of shape (n,)
+    """
     if n < 2 or not (0 < r_min < r_max):
         raise ValueError(f"need n >= 2 and 0 < r_min < r_max, got n={n!r}, r_min={r_min!r}, r_max={r_max!r}")
     return jnp.geomspace(r_min, r_max, n, dtype=dtype)
@@ -157,7 +220,39 @@ class RadialFlow(eqx.Module):
 
     Base N(0, I_3) in r / scale; ln r obeys d(ln r)/dt = g_theta(ln r, t), t in [0, 1] (Cartesian field x g,
     exact divergence 3 g + dg/d ln r), then the cusp map r -> r^(1+c) (inner slope -3c/(1+c); c = 0: core),
-    then r -> scale * r [kpc]. Learnable leaves: the MLP and, with cusp="learn", `cusp_raw`."""
+    then r -> scale * r [kpc]. Learnable leaves: the MLP and, with cusp="learn", `cusp_raw`.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Initialisation of the network.
+    scale : float
+        Data scale [kpc] (e.g. the median projected radius): the base is standard normal in r / scale.
+    width : int
+        Hidden units per layer of g_theta's MLP.
+    depth : int
+        Hidden layers of the MLP.
+    cusp : None, float or 'learn'
+        The cusp power c (dimensionless, >= 0): None or 0 cored, a number fixed, 'learn' learnable.
+    cusp_init : float
+        Initial c (dimensionless) when cusp='learn'.
+    activation : callable
+        Activation function of the MLP.
+    init_scale : float
+        Factor on the last layer's initial weights (dimensionless): small, so the flow starts near the identity.
+    solver : str
+        ODE solver: 'rk4' (fixed steps) or an adaptive one (see the notebook's solver table).
+    n_steps : int
+        Fixed steps over t in [0, 1] (fixed-step solvers).
+    rtol : float, optional
+        Relative tolerance of an adaptive solver.
+    atol : float, optional
+        Absolute tolerance of an adaptive solver.
+    max_steps : int
+        Most steps an adaptive solver may take.
+    adjoint : str
+        'checkpoint' (training: memory-light gradients) or 'direct' (forward-mode derivatives).
+    """
     net: eqx.nn.MLP
     cusp_raw: Array | None                       # learnable cusp: c = softplus(10 cusp_raw)
     cusp_fixed: float = eqx.field(static=True)   # fixed c when cusp_raw is None (0: cored)
@@ -204,26 +299,72 @@ def inner_slope(self: RadialFlow):
 # %% ../nbs/04_flow.ipynb #5790175b
 @patch
 def log_nu(self: RadialFlow, r: Float[Array, "n"]) -> Float[Array, "n"]:
-    "ln n(r) [1/kpc^3] at radii r [kpc] (exact reverse solve)."
+    """ln n(r) at radii r (exact reverse solve).
+
+    Parameters
+    ----------
+    r : array of shape (n,)
+        Radii [kpc], > 0.
+
+    Returns
+    -------
+    array of shape (n,)
+        ln n [ln(1/kpc^3)].
+    """
     return inverse_radius(self, r)[1]
 
 # %% ../nbs/04_flow.ipynb #8c7bb588
 @patch
 def log_prob(self: RadialFlow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
-    "ln n(x) [1/kpc^3] at 3D positions x [kpc]; int n d^3x = 1."
+    """ln n(x) at 3D positions x; int n d^3x = 1.
+
+    Parameters
+    ----------
+    x : array of shape (n, 3)
+        Positions [kpc].
+
+    Returns
+    -------
+    array of shape (n,)
+        ln n [ln(1/kpc^3)].
+    """
     return self.log_nu(jnp.linalg.norm(x, axis=-1))
 
 # %% ../nbs/04_flow.ipynb #223ebe66
 @patch
 def inverse(self: RadialFlow, x: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
-    "Base points z (standard normal, standardised units) of positions x [kpc]."
+    """Base points z (standard normal, standardised units) of positions x.
+
+    Parameters
+    ----------
+    x : array of shape (n, 3)
+        Positions [kpc].
+
+    Returns
+    -------
+    array of shape (n, 3)
+        Base points (dimensionless).
+    """
     r = jnp.linalg.norm(x, axis=-1)
     return x * (inverse_radius(self, r)[0] / r)[:, None]
 
 # %% ../nbs/04_flow.ipynb #c8994857
 @patch
 def sample_with_log_prob(self: RadialFlow, key: PRNGKeyArray, n: int) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
-    "n positions [kpc] and their ln n [1/kpc^3] from one forward solve."
+    """n positions and their ln n from one forward solve.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the base draws.
+    n : int
+        Number of positions.
+
+    Returns
+    -------
+    tuple of arrays of shapes (n, 3) and (n,)
+        Positions [kpc] and ln n [ln(1/kpc^3)].
+    """
     z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
     r0 = jnp.linalg.norm(z, axis=-1)
     ln_r, ln_n = forward_radius(self, r0)
@@ -232,7 +373,20 @@ def sample_with_log_prob(self: RadialFlow, key: PRNGKeyArray, n: int) -> tuple[F
 # %% ../nbs/04_flow.ipynb #74a1ef16
 @patch
 def sample(self: RadialFlow, key: PRNGKeyArray, n: int) -> Float[Array, "n 3"]:
-    "n positions [kpc] drawn from the flow (no log-determinant: cheaper than sample_with_log_prob)."
+    """n positions drawn from the flow (no log-determinant: cheaper than sample_with_log_prob).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the base draws.
+    n : int
+        Number of positions.
+
+    Returns
+    -------
+    array of shape (n, 3)
+        Positions [kpc].
+    """
     z = jax.random.normal(key, (n, 3), dtype=_flow_dtype(self))
     r0 = jnp.linalg.norm(z, axis=-1)
     s1 = _solve(self, _plain_field, jnp.maximum(jnp.log(r0), _S_MIN))
@@ -242,8 +396,20 @@ def sample(self: RadialFlow, key: PRNGKeyArray, n: int) -> Float[Array, "n 3"]:
 @patch
 def radial_table(self: RadialFlow, n_base: int = 256, base_r: Float[Array, "m"] | None = None
                        ) -> tuple[Float[Array, "m"], Float[Array, "m"]]:
-    """(ln r [ln kpc], ln n [1/kpc^3]) ascending in r, from ONE batched forward solve of base radii
-    (default `default_base_radii(n_base)`). Differentiable in the flow parameters."""
+    """(ln r, ln n) ascending in r, from ONE batched forward solve of base radii. Differentiable in the flow parameters.
+
+    Parameters
+    ----------
+    n_base : int
+        Number of base radii (`default_base_radii(n_base)`) when `base_r` is not given.
+    base_r : array of shape (m,), optional
+        Base radii (dimensionless) to solve from.
+
+    Returns
+    -------
+    tuple of two arrays
+        ln r [ln kpc] and ln n [ln(1/kpc^3)].
+    """
     if base_r is None:
         base_r = default_base_radii(n_base, dtype=_flow_dtype(self))
     return forward_radius(self, jnp.sort(jnp.asarray(base_r)))
@@ -252,7 +418,19 @@ def radial_table(self: RadialFlow, n_base: int = 256, base_r: Float[Array, "m"] 
 _SOLVER_FIELDS = ("solver", "n_steps", "rtol", "atol", "max_steps", "adjoint")
 
 def with_solver(flow: RadialFlow, **options) -> RadialFlow:
-    "A copy of `flow` with other solver options (solver, n_steps, rtol, atol, max_steps, adjoint); same parameters."
+    """A copy of `flow` with other solver options; same parameters.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow.
+    options : keyword arguments
+        Any of solver (str), n_steps (int), rtol, atol (float), max_steps (int), adjoint ('checkpoint' or 'direct').
+
+    Returns
+    -------
+    RadialFlow
+    """
     bad = set(options) - set(_SOLVER_FIELDS)
     if bad:
         raise ValueError(f"unknown solver option(s) {sorted(bad)}; allowed: {_SOLVER_FIELDS}")
@@ -275,12 +453,38 @@ def _cartesian_field(t, y, net):
 
 # %% ../nbs/04_flow.ipynb #b03b7b7e
 def cartesian_cnf_forward(flow, z: Float[Array, "n 3"]) -> tuple[Float[Array, "n 3"], Float[Array, "n"]]:
-    "Push base points z through the flow's ODE in 3D (before the cusp map); returns x(1) and int div dt."
+    """Push base points z through the flow's ODE in 3D (before the cusp map).
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow.
+    z : array of shape (n, 3)
+        Base points (dimensionless).
+
+    Returns
+    -------
+    tuple of arrays of shapes (n, 3) and (n,)
+        x(1) (in units of the flow's scale, before the cusp map) and int div dt (dimensionless).
+    """
     return _solve(flow, _cartesian_field, (z, jnp.zeros(z.shape[:1], z.dtype)))
 
 # %% ../nbs/04_flow.ipynb #8a3704ca
 def cartesian_cnf_log_prob(flow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
-    "ln n(x) [1/kpc^3] by a reverse 3D solve with brute-force Jacobian traces (reference / benchmark baseline)."
+    """ln n(x) by a reverse 3D solve with brute-force Jacobian traces (reference / benchmark baseline).
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The flow.
+    x : array of shape (n, 3)
+        Positions [kpc].
+
+    Returns
+    -------
+    array of shape (n,)
+        ln n [ln(1/kpc^3)].
+    """
     rho = jnp.linalg.norm(x, axis=-1) / flow.scale
     s1 = jnp.log(rho) / (1.0 + _cusp_c(flow))
     x1 = x / flow.scale * (jnp.exp(s1) / rho)[:, None]        # undo the cusp map along each ray
@@ -290,8 +494,28 @@ def cartesian_cnf_log_prob(flow, x: Float[Array, "n 3"]) -> Float[Array, "n"]:
 # %% ../nbs/04_flow.ipynb #045b24f8
 def fit_to_radii(flow: RadialFlow, r: Float[Array, "n"], n_iter: int = 1000, lr: float = 1e-2,
                  n_base: int = 256) -> tuple[RadialFlow, np.ndarray]:
-    """Maximum-likelihood fit of `flow` to 3D radii r [kpc] (isotropic positions), Adam with cosine decay.
-    The log-likelihood per step is the radial table interpolated at ln r. Returns (fitted flow, losses)."""
+    """Maximum-likelihood fit of `flow` to 3D radii (isotropic positions), Adam with cosine decay.
+
+    The log-likelihood per step is the radial table interpolated at ln r.
+
+    Parameters
+    ----------
+    flow : RadialFlow
+        The initial flow.
+    r : array of shape (n,)
+        3D radii [kpc] of the sample.
+    n_iter : int
+        Optimisation steps.
+    lr : float
+        Initial learning rate of Adam (dimensionless).
+    n_base : int
+        Base radii of the radial table per step.
+
+    Returns
+    -------
+    tuple
+        The fitted flow and the losses (numpy array of n_iter, in ln(1/kpc^3) per point).
+    """
     params, static = eqx.partition(flow, eqx.is_inexact_array)
     ln_r = jnp.log(jnp.asarray(r, dtype=_flow_dtype(flow)))
     opt = optax.adam(optax.cosine_decay_schedule(lr, n_iter, alpha=0.05))

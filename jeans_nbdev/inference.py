@@ -15,9 +15,9 @@ from .background import (AbstractAnisotropy, isotropic, jeans_density, jeans_den
 from .numerics import cast_floats, gauss_legendre, log_slope
 
 # %% auto #0
-__all__ = ['PERCENTILES', 'RADIAL', 'PROJECTED', 'MSUN_GEV', 'KPC_CM', 'profile_pair', 'for_inference', 'member_profiles',
-           'constrained_range', 'ensemble_quantiles', 'ProfileBands', 'ensemble_profiles', 'accuracy_table',
-           'binned_profiles', 'plot_bands', 'j_factor']
+__all__ = ['PERCENTILES', 'RADIAL', 'PROJECTED', 'MSUN_GEV', 'KPC_CM', 'OUTER_SLOPE_MAX', 'INNER_SLOPE_RANGE', 'profile_pair',
+           'for_inference', 'member_profiles', 'constrained_range', 'ensemble_quantiles', 'ProfileBands',
+           'ensemble_profiles', 'accuracy_table', 'binned_profiles', 'plot_bands', 'j_factor', 'ensemble_j_factor']
 
 # %% ../nbs/09_inference.ipynb #aa995296
 PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)   # the 95% and 68% bands and the median
@@ -263,15 +263,17 @@ def _legend(ax, truth: bool, data: bool, grey: bool, color="C0"):
 
 # %% ../nbs/09_inference.ipynb #a3e4d2c4
 def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2", "M", "rho", "slope"), truth=None,
-               data=None, title: str | None = None, ncols: int = 4, figsize_per=(3.6, 3.0)):
+               data=None, title: str | None = None, ncols: int = 4, figsize_per=(3.6, 3.0), light=None):
     """A grid of panels, one per quantity, with bands, the truth (optional, dashed) and the binned stars of `data` (a
-    catalog: R, vz, verr) on the projected panels; a legend panel; `title` on top. Returns the matplotlib figure."""
+    catalog: R, vz, verr) on the projected panels (Sigma from `light`'s R where given: a photometric sample); a legend
+    panel; `title` on top. Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
     nrows = -(-(len(names) + 1) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per[0] * ncols, figsize_per[1] * nrows), squeeze=False)
     binned = None if data is None else binned_profiles(data.R, data.vz, getattr(data, "verr", None))
+    lit = binned if light is None else binned_profiles(light.R, np.arange(light.n, dtype=float))
     for ax, name in zip(axes.flat, names):
-        _plot_one(ax, bands, name, _truth_fn(truth, name), data=binned)
+        _plot_one(ax, bands, name, _truth_fn(truth, name), data=lit if name == "Sigma" else binned)
     for ax in list(axes.flat)[len(names):]:
         ax.set_axis_off()
     _legend(axes.flat[len(names)], truth is not None, data is not None, bands.r_range is not None)
@@ -283,14 +285,18 @@ def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2
 # %% ../nbs/09_inference.ipynb #46153712
 MSUN_GEV = 1.115416e57          # M_sun c^2 in GeV (M_sun = 1.98841e30 kg)
 KPC_CM = 3.0856775814913673e21  # cm
+OUTER_SLOPE_MAX = -3.0          # beyond the constrained range rho falls at least this fast (finite mass)
+INNER_SLOPE_RANGE = (-1.4, 0.0)  # inside it: no hole, and rho^2 r^2 integrable (J diverges for a slope <= -1.5)
 
 # %% ../nbs/09_inference.ipynb #912ebcf9
 def _power_law_extension(rho, r_range):
-    "rho inside r_range; outside, a power law continuing rho with its log-slope at the nearer edge."
+    """rho inside r_range; outside, a power law continuing rho from the nearer edge with that edge's log-slope held to
+    <= OUTER_SLOPE_MAX outside and within INNER_SLOPE_RANGE inside."""
     if r_range is None:
         return rho
     lo, hi = (jnp.asarray(v, float) for v in r_range)
     (rlo, glo), (rhi, ghi) = [(rho(jnp.atleast_1d(e))[0], log_slope(rho, jnp.atleast_1d(e))[0]) for e in (lo, hi)]
+    glo, ghi = jnp.clip(glo, *INNER_SLOPE_RANGE), jnp.minimum(ghi, OUTER_SLOPE_MAX)
     def ext(r):
         rc = jnp.clip(r, lo, hi)
         inner, outer = rlo * (r / lo) ** glo, rhi * (r / hi) ** ghi
@@ -316,17 +322,35 @@ def j_factor(rho, distance_kpc: float, theta_deg: float, r_range: tuple | None =
              r_t: float | None = None, r_min: float = 1e-6) -> dict:
     """J [GeV^2 cm^-5] and D [GeV cm^-2] within half-angle theta_deg of a galaxy at distance_kpc.
 
-    rho: callable r [kpc] -> Msun/kpc^3. r_range: constrained radii; outside it rho is a power-law continuation.
+    rho: callable r [kpc] -> Msun/kpc^3. r_range: constrained radii [kpc]; outside them rho is a power-law
+    continuation (see above) and `*_from_beyond_range` says what fraction of J and D it gives.
     r_t: truncation radius [kpc] (default 1e3 x the larger of R_theta and the constrained range)."""
     if not (distance_kpc > 0 and 0 < theta_deg < 10):
         raise ValueError(f"need distance_kpc > 0 and 0 < theta_deg < 10 (small-angle), got {distance_kpc}, {theta_deg}")
     R_theta = distance_kpc * np.tan(np.radians(theta_deg))
     f = _power_law_extension(rho, r_range)
     r_top = r_t if r_t is not None else 1e3 * max(R_theta, r_range[1] if r_range else R_theta)
-    jd2 = _cylinder_integral(lambda r: f(r) ** 2, R_theta, r_min, r_top)
-    dd2 = _cylinder_integral(f, R_theta, r_min, r_top)
-    J = float(jd2) / distance_kpc**2 * MSUN_GEV**2 / KPC_CM**5
-    D = float(dd2) / distance_kpc**2 * MSUN_GEV / KPC_CM**2
+    inside = (lambda r: 1.0) if r_range is None else (lambda r: (r >= r_range[0]) & (r <= r_range[1]))
+    jd2, jd2_in, dd2, dd2_in = (float(_cylinder_integral(g, R_theta, r_min, r_top)) for g in (
+        lambda r: f(r) ** 2, lambda r: inside(r) * f(r) ** 2, f, lambda r: inside(r) * f(r)))
+    J = jd2 / distance_kpc**2 * MSUN_GEV**2 / KPC_CM**5
+    D = dd2 / distance_kpc**2 * MSUN_GEV / KPC_CM**2
     extrap = r_range is not None and (R_theta > r_range[1])
     return dict(J=J, log10J=float(np.log10(J)), D=D, log10D=float(np.log10(D)), R_theta_kpc=float(R_theta),
-                extrapolated=bool(extrap))
+                extrapolated=bool(extrap), J_from_beyond_range=1.0 - jd2_in / jd2, D_from_beyond_range=1.0 - dd2_in / dd2)
+
+# %% ../nbs/09_inference.ipynb #574f3f87
+def ensemble_j_factor(models, beta, distance_kpc: float, theta_deg: float = 0.5, r_range: tuple | None = None) -> dict:
+    """J and D [GeV^2 cm^-5, GeV cm^-2] within theta_deg of a galaxy at distance_kpc for every member (`for_inference`
+    models or (nu, sigma_r2) pairs) with anisotropy `beta`, as bands: {"angle_deg", "distance_kpc", "J": {...},
+    "D": {...}} with log10 percentiles (PERCENTILES) and the median fraction from beyond `r_range` [kpc]."""
+    rows = []
+    for m in models:
+        nu, s2 = profile_pair(m)
+        rows.append(j_factor(lambda r: jeans_density(r, nu, s2, beta), distance_kpc, theta_deg, r_range))
+    def band(key, unit):
+        logs = np.array([row[f"log10{key}"] for row in rows])
+        pct = {f"p{p:g}": float(v) for p, v in zip(PERCENTILES, ensemble_quantiles(logs[:, None])[:, 0])}
+        return {f"log10_{unit}": pct, "from_beyond_range": float(np.median([row[f"{key}_from_beyond_range"] for row in rows]))}
+    return dict(angle_deg=float(theta_deg), distance_kpc=float(distance_kpc), extrapolated=rows[0]["extrapolated"],
+                J=band("J", "GeV2_cm5"), D=band("D", "GeV_cm2"))

@@ -13,7 +13,7 @@ import equinox as eqx
 from jaxtyping import Array, Float
 from .numerics import cast_floats, interp_linear
 from .background import AbstractAnisotropy, isotropic, jeans_factor
-from .data import vet
+from .data import vet, likely_members, effective_members
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from .loss import kernel_log_lik, los_log_lik, silverman_bandwidth
@@ -150,23 +150,36 @@ def _los_star_ll(model, batch, table):
     return los_log_lik(batch["R"], ln_r, ln_n, batch["vz"], batch["verr"], ln_sigma_r2_tab=s2tab,
                        beta=model.beta, v_sys=model.v_sys, shape=model.shape)
 
+def _wmean(ll, batch):
+    "Mean of per-star values, weighted by membership probability where the batch has one (key 'w')."
+    w = batch.get("w")
+    return jnp.mean(ll) if w is None else jnp.sum(w * ll) / jnp.sum(w)
+
 def _los_nll(loss, model, batch, table, full):
+    if "vel" in batch:                # two samples: see "Two samples" below
+        ln_sigma = los_log_lik(batch["R"], *table)
+        if not full:
+            return -_wmean(batch["pos"] * ln_sigma, batch)
+        ll = batch["vel"] * _los_star_ll(model, batch, table) + (batch["pos"] - batch["vel"]) * ln_sigma
+        return -_wmean(ll, batch)
     if not full:
-        return -jnp.mean(los_log_lik(batch["R"], *table))
-    return -jnp.mean(_los_star_ll(model, batch, table))
+        return -_wmean(los_log_lik(batch["R"], *table), batch)
+    return -_wmean(_los_star_ll(model, batch, table), batch)
 
 # %% ../nbs/08_jeans.ipynb #c7903b56
 def _kernel_nll(loss, model, batch, key, full):
+    if "vel" in batch:
+        raise ValueError("a photometric sample needs the line-of-sight loss: FitConfig(loss='los')")
     kx, kk = jax.random.split(key)
     x = model.flow.sample(kx, loss.n_model)
     xy = jnp.stack([batch["x"], batch["y"]], -1)
     if not full:
-        return -jnp.mean(kernel_log_lik(kk, xy, x[:, :2], loss.h))
+        return -_wmean(kernel_log_lik(kk, xy, x[:, :2], loss.h), batch)
     if model.shape is not None:
         raise ValueError("the kernel loss supports Gaussian velocities only: FitConfig(velocity='gauss')")
     s2 = sigma_z2(x, model.sigma, model.beta)
-    return -jnp.mean(kernel_log_lik(kk, xy, x[:, :2], loss.h, vz=batch["vz"], verr=batch["verr"],
-                                    model_s2=s2, h_v=loss.h_v, v_sys=model.v_sys))
+    return -_wmean(kernel_log_lik(kk, xy, x[:, :2], loss.h, vz=batch["vz"], verr=batch["verr"],
+                                  model_s2=s2, h_v=loss.h_v, v_sys=model.v_sys), batch)
 
 # %% ../nbs/08_jeans.ipynb #fda05bc7
 def _sigma_grid(loss):
@@ -216,10 +229,20 @@ def _mass_penalty(ln_r, model, table):
     return jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
 
 # %% ../nbs/08_jeans.ipynb #55089997
-def catalog_data(catalog, dtype=jnp.float32) -> dict:
-    "Per-star arrays for the trainer: x, y, R [kpc], vz, verr [km/s] (verr = 0 where the catalog has none)."
+def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
+    """Per-star arrays for the trainer: x, y, R [kpc], vz, verr [km/s] (verr = 0 where the catalog has none) and,
+    when the catalog has membership probabilities, w = pmem: each star's log-likelihood counts with that weight.
+    With a `photometry` sample (x, y [kpc], optional pmem) its stars come first, and flags pos (the star's position
+    samples the light) and vel (it has a velocity) say what each row contributes (see "Two samples")."""
     verr = np.zeros(catalog.n) if catalog.verr is None else np.asarray(catalog.verr)
     cols = dict(x=catalog.x, y=catalog.y, R=catalog.R, vz=catalog.vz, verr=verr)
+    if photometry is not None:
+        n_p, n_s, ones = photometry.n, catalog.n, lambda k, p=None: np.ones(k) if p is None else np.asarray(p)
+        cols = {k: np.r_[getattr(photometry, k) if k in "xyR" else np.zeros(n_p), v] for k, v in cols.items()}
+        cols |= dict(w=np.r_[ones(n_p, photometry.pmem), ones(n_s, catalog.pmem)],
+                     pos=np.r_[np.ones(n_p), np.zeros(n_s)], vel=np.r_[np.zeros(n_p), np.ones(n_s)])
+    elif catalog.pmem is not None:
+        cols |= dict(w=catalog.pmem)
     return {k: jnp.asarray(np.asarray(v, float), dtype) for k, v in cols.items()}
 
 # %% ../nbs/08_jeans.ipynb #83e351fb
@@ -333,33 +356,39 @@ def _freeze(flows, n_table: int) -> FrozenDensity:
     return FrozenDensity(*eqx.filter_vmap(lambda f: f.radial_table(n_table))(flows))
 
 # %% ../nbs/08_jeans.ipynb #945bc9e0
-def _init_model(key, catalog, beta, dtype, mc: ModelConfig):
+def _init_model(key, catalog, beta, dtype, mc: ModelConfig, R_scale=None):
+    "Initial model: velocity scales from the likely members, the flow's scale the median of R_scale [kpc] (or theirs)."
+    catalog = likely_members(catalog)
     vz = np.asarray(catalog.vz, float)
     v_scale = 1.4826 * float(np.median(np.abs(vz - np.median(vz))))
-    m = JeansModel(key, scale=float(np.median(catalog.R)), v_scale=v_scale, v_sys=float(np.median(vz)), beta=beta,
+    m = JeansModel(key, scale=float(np.median(catalog.R if R_scale is None else R_scale)), v_scale=v_scale, v_sys=float(np.median(vz)), beta=beta,
                    width=mc.width, depth=mc.depth, n_steps=mc.n_steps, sigma_width=mc.sigma_width, cusp=mc.cusp,
                    velocity=mc.velocity)
     return cast_floats(m, dtype)
 
 # %% ../nbs/08_jeans.ipynb #2362a688
-def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, checkpoint_dir, quiet: bool):
+def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, checkpoint_dir, quiet: bool, photometry=None):
     """The three stages for len(keys) members trained together (`train_members`); member m is `fit` with key keys[m]
-    and bootstrap key boot_keys[m]. Returns the stacked final model (training precision) and {stage: result}."""
+    and bootstrap key boot_keys[m]; `photometry`: the sample of the light. Returns the stacked final model (training
+    precision) and {stage: result}."""
     steps, lrs = _stage_steps(cfg.steps, cfg.lr)
     dtype, M = jnp.dtype(cfg.dtype), len(keys)
     pairs = [jax.random.split(raw_key(k)) for k in keys]                        # (init, fit) per member
-    model = stack_models([_init_model(p[0], catalog, beta, dtype, cfg.model) for p in pairs])
-    data = catalog_data(catalog, dtype)
+    light = catalog if photometry is None else photometry          # the stars whose positions sample the light
+    n_eff = effective_members(catalog) + (0.0 if photometry is None else effective_members(photometry))
+    R_mem = likely_members(light).R
+    model = stack_models([_init_model(p[0], catalog, beta, dtype, cfg.model, R_mem) for p in pairs])
+    data = catalog_data(catalog, dtype, photometry)
     h = silverman_bandwidth(np.stack([catalog.x, catalog.y], -1), cfg.n_model) if cfg.loss == "kernel" else 0.0
-    out = {}
-    for (stage, parts), n, lr_ in zip(STAGES[:1] if cfg.positions_only else STAGES, steps, lrs):
-        if n == 0:
-            continue
-        L = make_jeans_loss(stage, catalog.R, cfg.prior, weight_scale=1000.0 / catalog.n, kind=cfg.loss,
+    out, stages = {}, [(st, n, lr_) for st, n, lr_ in zip(STAGES[:1] if cfg.positions_only else STAGES, steps, lrs) if n]
+    who = "" if M == 1 else f", members 1-{M} of {M} together"
+    for j, ((stage, parts), n, lr_) in enumerate(stages):
+        L = make_jeans_loss(stage, R_mem, cfg.prior, weight_scale=1000.0 / n_eff, kind=cfg.loss,
                             n_table=cfg.n_table, n_model=cfg.n_model, h=h, dtype=dtype)
         tcfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=cfg.batch_size,
                            val_fraction=cfg.val_fraction, eval_every=cfg.eval_every, quiet=quiet,
-                           desc=stage if M == 1 else f"{stage} ({M} members)", checkpoint_every=cfg.checkpoint_every)
+                           desc=f"stage {j + 1}/{len(stages)} {stage}{who}", checkpoint_every=cfg.checkpoint_every,
+                           steps_after=sum(k for _, k, _ in stages[j + 1:]), stages_after=len(stages) - j - 1)
         path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage, "checkpoint.eqx")
         flows, frozen = model.flow, stage == "velocities" and cfg.loss == "los"
         model = eqx.tree_at(lambda m: m.flow, model, _freeze(flows, cfg.n_table)) if frozen else model
@@ -370,15 +399,17 @@ def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, che
 
 # %% ../nbs/08_jeans.ipynb #aa2eef43
 def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(), bootstrap_key=None,
-        checkpoint_dir: str | None = None, quiet: bool = False, accept=()) -> FitResult:
+        checkpoint_dir: str | None = None, quiet: bool = False, accept=(), photometry=None) -> FitResult:
     """Fit a JeansModel to `catalog` with fixed anisotropy `beta`: positions, then velocities (density frozen), then
     joint, each one `train` call. config: a FitConfig (`FitConfig().set(steps=..., mass_prior=...)`). bootstrap_key:
     resample the training stars with replacement. checkpoint_dir: checkpoints per stage, so an interrupt loses little.
-    accept: consistency checks (`data.CHECKS`) to fit despite (`data.vet`); None: the caller has vetted `catalog`."""
+    accept: consistency checks (`data.CHECKS`) to fit despite (`data.vet`); None: the caller has vetted `catalog`.
+    photometry: a sample of the light (x, y [kpc], optional pmem; e.g. `data.Photometry`): nu comes from it and the
+    velocities enter as p(v_z | R) (see "Two samples"); None: nu from the catalog's own positions."""
     catalog = catalog if accept is None else vet(catalog, accept)
     t0 = time.perf_counter()
     release_compiled_if_crowded()
-    model, stages = _fit_members(catalog, beta, [key], [bootstrap_key], config, checkpoint_dir, quiet)
+    model, stages = _fit_members(catalog, beta, [key], [bootstrap_key], config, checkpoint_dir, quiet, photometry)
     return FitResult(cast_floats(select_member(model, 0), jnp.float64), {s: r.members[0] for s, r in stages.items()},
                      time.perf_counter() - t0)
 
@@ -395,10 +426,10 @@ class FitEnsembleResult:
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
 def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(),
                  members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None, quiet: bool = False,
-                 batched: bool = True, accept=()) -> FitEnsembleResult:
+                 batched: bool = True, accept=(), photometry=None) -> FitEnsembleResult:
     """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars): trained together
     (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i).
-    accept: as in `fit`. The bands are percentiles over members: a few members understate them, one has none."""
+    accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none."""
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
     catalog = catalog if accept is None else vet(catalog, accept)
@@ -406,12 +437,12 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config
     keys = [jax.random.split(k) for k in jax.random.split(raw_key(key), members)]      # (fit, bootstrap) per member
     boots = [k[1] if bootstrap else None for k in keys]
     if not batched:
-        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None,
+        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
                for i, (k, b) in enumerate(zip(keys, boots))]
         return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False)
     release_compiled_if_crowded()
-    model, stages = _fit_members(catalog, beta, [k[0] for k in keys], boots, config, checkpoint_dir, quiet)
+    model, stages = _fit_members(catalog, beta, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
     models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]
     wall = time.perf_counter() - t0
     out = [FitResult(m, {s: r.members[i] for s, r in stages.items()}, wall) for i, m in enumerate(models)]

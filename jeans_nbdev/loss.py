@@ -26,7 +26,20 @@ def _log_normal(dv, var):
 
 # %% ../nbs/06_loss.ipynb #40744b58
 def silverman_bandwidth(xy: Float[Array, "n 2"], n_model: int) -> float:
-    "Silverman's rule for a 2D Gaussian KDE of n_model samples: h = sigma_MAD n_model^(-1/6) [kpc]"
+    """Silverman's rule for a 2D Gaussian KDE of n_model samples: h = sigma_MAD n_model^(-1/6).
+
+    Parameters
+    ----------
+    xy : array of shape (n, 2)
+        Sky positions [kpc] of the stars.
+    n_model : int
+        Number of model samples the kernel smooths.
+
+    Returns
+    -------
+    float
+        h [kpc].
+    """
     xy = jnp.asarray(xy)
     mad = jnp.median(jnp.abs(xy - jnp.median(xy, axis=0)), axis=0)
     return float(1.4826 * jnp.mean(mad) * n_model ** (-1.0 / 6.0))
@@ -50,10 +63,43 @@ def kernel_log_lik(key: PRNGKeyArray, xy: Float[Array, "n 2"], model_xy: Float[A
                    vz=None, verr=None, model_s2=None, model_vz=None, h_v: float = 0.0, v_sys=0.0,
                    n_kernel: int = 1, chunk: int = 64) -> Float[Array, "n"]:
     """Per-star smeared log-likelihood, averaged over `n_kernel` smearing draws (key: the draws).
+
     Positions only when `vz` is None. Full: give `model_s2` = sigma_z^2 at the model samples (velocity integrated
-    exactly), or `model_vz` = sampled model velocities (Monte Carlo, needs h_v > 0 or verr > 0).
-    h: position kernel sd [kpc] (pass a JAX scalar to avoid re-compiling per value).
-    Memory is chunked over stars with rematerialisation, so N_G = 16384 fits."""
+    exactly), or `model_vz` = sampled model velocities (Monte Carlo, needs h_v > 0 or verr > 0). Memory is chunked over
+    stars with rematerialisation, so N_G = 16384 fits.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the smearing draws.
+    xy : array of shape (n, 2)
+        Sky positions [kpc] of the stars.
+    model_xy : array of shape (m, 2)
+        Sky positions [kpc] of the model samples.
+    h : float or scalar array
+        Position kernel sd [kpc] (a JAX scalar avoids re-compiling per value).
+    vz : array of shape (n,), optional
+        Line-of-sight velocities [km/s]; None: positions only.
+    verr : array of shape (n,), optional
+        Velocity errors [km/s].
+    model_s2 : array of shape (m,), optional
+        sigma_z^2 [(km/s)^2] at the model samples.
+    model_vz : array of shape (m,), optional
+        Sampled model velocities [km/s].
+    h_v : float
+        Velocity kernel sd [km/s].
+    v_sys : float
+        Systemic velocity [km/s].
+    n_kernel : int
+        Smearing draws per star.
+    chunk : int
+        Stars per memory chunk.
+
+    Returns
+    -------
+    array of shape (n,)
+        ln p [ln(1/kpc^2)] for positions only, [ln(1/(kpc^2 km/s))] with velocities.
+    """
     xy, model_xy = jnp.asarray(xy), jnp.asarray(model_xy)
     if xy.ndim != 2 or xy.shape[1] != 2 or model_xy.ndim != 2 or model_xy.shape[1] != 2:
         raise ValueError(f"xy and model_xy must be (n, 2) arrays, got {xy.shape} and {model_xy.shape}")
@@ -82,7 +128,21 @@ def _log_cosh(u):
 # %% ../nbs/06_loss.ipynb #706023d3
 def los_nodes(R: Float[Array, "n"], r_max, n_nodes: int = 48):
     """Line-of-sight nodes r = R cosh(u), u in [0, u_max], R cosh(u_max) = max(r_max, 4R).
-    Returns ln r (n, K), log quadrature weight incl. the Jacobian 2 dz = 2 r du (n, K), and ln cosh u (n, K)."""
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc], > 0.
+    r_max : float
+        Outermost radius [kpc] of the integral.
+    n_nodes : int
+        Gauss-Legendre nodes K per star.
+
+    Returns
+    -------
+    tuple of three arrays of shape (n, K)
+        ln r [ln kpc], the log quadrature weight incl. the Jacobian 2 dz = 2 r du [ln kpc], and ln cosh u.
+    """
     t, w = gauss_legendre(n_nodes)
     t, w = 0.5 * (t + 1.0), 0.5 * w                     # nodes and weights on [0, 1]
     t, w = jnp.asarray(t, R.dtype), jnp.asarray(w, R.dtype)
@@ -103,11 +163,43 @@ def _shape_at_nodes(shape, ln_r_tab, i, t):
 def los_log_lik(R: Float[Array, "n"], ln_r_tab: Float[Array, "m"], ln_n_tab: Float[Array, "m"], vz=None, verr=None, *,
                 ln_sigma_r2_tab=None, sigma_r2_fn=None, beta=None, v_sys=0.0, shape=None, n_nodes: int = 48,
                 r_max_factor: float = 10.0) -> Float[Array, "n"]:
-    """Per-star exact projected log-likelihood from a tabulated ln n(ln r) (ascending ln r, kpc; n normalised to 1).
-    vz None: ln Sigma(R) [1/kpc^2], the density of (x, y). Otherwise ln p(R, vz) [1/(kpc^2 km/s)], a density in
-    (x, y, v_z), with per-star errors verr and systemic velocity v_sys; sigma_r^2 from `ln_sigma_r2_tab` (ln sigma_r^2
-    at ln_r_tab, fast) or `sigma_r2_fn(r)`; beta callable, number or None. shape: None (Gaussian v_z at each point) or
-    a velocity.VelocityShape (variance-preserving scale mixture, its logits tabulated at ln_r_tab)."""
+    """Per-star exact projected log-likelihood from a tabulated ln n(ln r) (n normalised to 1).
+
+    vz None: ln Sigma(R), the density of (x, y). Otherwise ln p(R, vz), a density in (x, y, v_z), with per-star errors
+    verr and systemic velocity v_sys.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    ln_r_tab : array of shape (m,)
+        ln r [ln kpc] of the table, ascending.
+    ln_n_tab : array of shape (m,)
+        ln n [ln(1/kpc^3)] at ln_r_tab.
+    vz : array of shape (n,), optional
+        Line-of-sight velocities [km/s]; None: positions only.
+    verr : array of shape (n,), optional
+        Velocity errors [km/s].
+    ln_sigma_r2_tab : array of shape (m,), optional
+        ln sigma_r^2 [ln (km/s)^2] at ln_r_tab (fast); or give `sigma_r2_fn`.
+    sigma_r2_fn : callable, optional
+        sigma_r^2(r) [(km/s)^2] of r [kpc].
+    beta : callable, float or None
+        beta(r) (dimensionless) of r [kpc], a constant, or None (isotropic).
+    v_sys : float
+        Systemic velocity [km/s].
+    shape : VelocityShape, optional
+        Non-Gaussian v_z (variance-preserving scale mixture, its logits tabulated at ln_r_tab); default Gaussian.
+    n_nodes : int
+        Line-of-sight quadrature nodes per star.
+    r_max_factor : float
+        The integral runs to r_max_factor times the table's outermost radius.
+
+    Returns
+    -------
+    array of shape (n,)
+        ln Sigma [ln(1/kpc^2)], or ln p [ln(1/(kpc^2 km/s))] with velocities.
+    """
     R, ln_r_tab, ln_n_tab = jnp.asarray(R), jnp.asarray(ln_r_tab), jnp.asarray(ln_n_tab)
     if ln_r_tab.ndim != 1 or ln_r_tab.shape != ln_n_tab.shape or ln_r_tab.shape[0] < 2:
         raise ValueError(f"ln_r_tab and ln_n_tab must be equal 1D arrays of >= 2 points, got {ln_r_tab.shape}, {ln_n_tab.shape}")
@@ -171,7 +263,20 @@ def _samples(density, key, n):
 
 # %% ../nbs/06_loss.ipynb #2c942f50
 def tabulate_ln_sigma_r2(sigma_r2_fn, ln_r: Float[Array, "m"]) -> Float[Array, "m"]:
-    "ln sigma_r^2 at radii exp(ln_r), through .log_sigma_r2 when the callable has it (SigmaR2Net)"
+    """ln sigma_r^2 at radii exp(ln_r), through .log_sigma_r2 when the callable has it (SigmaR2Net).
+
+    Parameters
+    ----------
+    sigma_r2_fn : callable
+        sigma_r^2(r) [(km/s)^2] of r [kpc].
+    ln_r : array of shape (m,)
+        ln r [ln kpc].
+
+    Returns
+    -------
+    array of shape (m,)
+        ln sigma_r^2 [ln (km/s)^2].
+    """
     r = jnp.exp(ln_r)
     return sigma_r2_fn.log_sigma_r2(r) if hasattr(sigma_r2_fn, "log_sigma_r2") else jnp.log(sigma_r2_fn(r))
 
@@ -216,7 +321,40 @@ def _kernel_log_lik_fn(xy, vz, verr, n_model, h, h_v, n_kernel, chunk):
 def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_factor: float = 10.0,
                  tabulate_sigma: bool = True, n_model: int = 2048, h=None, h_v: float = 0.0, n_kernel: int = 1,
                  chunk: int = 64):
-    "Bind data; return log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None) -> per-star (n,)"
+    """Bind data; return log_lik(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None, shape=None) -> per-star (n,).
+
+    Parameters
+    ----------
+    kind : str
+        'los' (exact line-of-sight likelihood of a radial table) or 'kernel' (the kernel-smeared likelihood of samples).
+    xy : array of shape (n, 2)
+        Sky positions [kpc] of the stars.
+    vz : array of shape (n,), optional
+        Line-of-sight velocities [km/s]; None: positions only.
+    verr : array of shape (n,), optional
+        Velocity errors [km/s].
+    n_nodes : int
+        'los': line-of-sight quadrature nodes per star.
+    r_max_factor : float
+        'los': the integral runs to this factor times the table's outermost radius.
+    tabulate_sigma : bool
+        'los': tabulate ln sigma_r^2 on the density's table (fast) instead of calling sigma_r2_fn at every node.
+    n_model : int
+        'kernel': model samples per call.
+    h : float, optional
+        'kernel': position kernel sd [kpc]; default `silverman_bandwidth`.
+    h_v : float
+        'kernel': velocity kernel sd [km/s].
+    n_kernel : int
+        'kernel': smearing draws per star.
+    chunk : int
+        'kernel': stars per memory chunk.
+
+    Returns
+    -------
+    callable
+        log_lik(density, sigma_r2_fn, beta, v_sys [km/s], key, shape) -> ln likelihood per star, shape (n,).
+    """
     xy, vz, verr, _ = _check_data(xy, vz, verr, None)
     if kind == "los":
         return _los_log_lik_fn(xy, vz, verr, n_nodes, r_max_factor, tabulate_sigma)
@@ -226,8 +364,30 @@ def make_log_lik(kind: str, xy, vz=None, verr=None, *, n_nodes: int = 48, r_max_
 
 # %% ../nbs/06_loss.ipynb #a2b75c52
 def make_loss(kind: str = "los", xy=None, vz=None, verr=None, weights=None, **options):
-    """Bind data; return loss(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None) -> scalar, the
-    (weighted) negative mean per-star log-likelihood. See make_log_lik for the options of each kind."""
+    """Bind data; return loss(density, sigma_r2_fn=None, beta=None, v_sys=0.0, key=None) -> scalar.
+
+    The loss is the (weighted) negative mean per-star log-likelihood. See `make_log_lik` for the options of each kind.
+
+    Parameters
+    ----------
+    kind : str
+        'los' or 'kernel' (see `make_log_lik`).
+    xy : array of shape (n, 2)
+        Sky positions [kpc] of the stars (required).
+    vz : array of shape (n,), optional
+        Line-of-sight velocities [km/s].
+    verr : array of shape (n,), optional
+        Velocity errors [km/s].
+    weights : array of shape (n,), optional
+        Non-negative weights of the stars (e.g. membership probabilities); default equal.
+    options : keyword arguments
+        The options of `make_log_lik` for this kind.
+
+    Returns
+    -------
+    callable
+        loss(density, sigma_r2_fn, beta, v_sys [km/s], key) -> scalar.
+    """
     if xy is None:
         raise ValueError("xy (n, 2) sky positions [kpc] are required")
     _, _, _, w = _check_data(xy, vz, verr, weights)
@@ -239,8 +399,26 @@ def make_loss(kind: str = "los", xy=None, vz=None, verr=None, weights=None, **op
 
 # %% ../nbs/06_loss.ipynb #77d915db
 def curvature_penalty_table(ln_r: Float[Array, "m"], ln_y: Float[Array, "m"], lo, hi) -> Float[Array, ""]:
-    """Mean of (d^2 ln y / d(ln r)^2)^2 over [lo, hi], from three-point second differences at the table's own
-    (possibly non-uniform) nodes, weighted by node spacing: no re-interpolation, exact for quadratics."""
+    """Mean of (d^2 ln y / d(ln r)^2)^2 over [lo, hi], from three-point second differences at the table's own nodes.
+
+    The nodes may be non-uniform; the mean is weighted by node spacing: no re-interpolation, exact for quadratics.
+
+    Parameters
+    ----------
+    ln_r : array of shape (m,)
+        ln r [ln kpc] of the table, ascending.
+    ln_y : array of shape (m,)
+        ln y at ln_r (y in any units, e.g. sigma_r^2 [(km/s)^2]).
+    lo : float
+        Lower end of the range, in ln kpc.
+    hi : float
+        Upper end of the range, in ln kpc.
+
+    Returns
+    -------
+    scalar array
+        The penalty (dimensionless).
+    """
     h0, h1 = ln_r[1:-1] - ln_r[:-2], ln_r[2:] - ln_r[1:-1]
     d2 = 2.0 * ((ln_y[2:] - ln_y[1:-1]) / h1 - (ln_y[1:-1] - ln_y[:-2]) / h0) / (h0 + h1)
     s = ln_r[1:-1]
@@ -249,12 +427,42 @@ def curvature_penalty_table(ln_r: Float[Array, "m"], ln_y: Float[Array, "m"], lo
 
 # %% ../nbs/06_loss.ipynb #dfd97427
 def curvature_penalty_fn(fn, lo, hi, n: int = 64) -> Float[Array, ""]:
-    "Mean squared exact second derivative of a scalar function ln y = fn(ln r) on n uniform points in [lo, hi]"
+    """Mean squared exact second derivative of a scalar function ln y = fn(ln r) on n uniform points in [lo, hi].
+
+    Parameters
+    ----------
+    fn : callable
+        ln y as a function of a scalar ln r [ln kpc].
+    lo : float
+        Lower end of the range, in ln kpc.
+    hi : float
+        Upper end of the range, in ln kpc.
+    n : int
+        Number of points.
+
+    Returns
+    -------
+    scalar array
+        The penalty (dimensionless).
+    """
     s = jnp.linspace(lo, hi, n)
     return jnp.mean(jax.vmap(jax.grad(jax.grad(fn)))(s) ** 2)
 
 # %% ../nbs/06_loss.ipynb #fa6a828e
 def curvature_range(R: Float[Array, "n"], q=(0.02, 0.98)):
-    "(ln R_q0, ln R_q1): the ln r range the projected radii R [kpc] constrain"
+    """(ln R_q0, ln R_q1): the ln r range the projected radii R constrain.
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars.
+    q : tuple of two floats
+        The quantiles (in [0, 1]) of R that bound the range.
+
+    Returns
+    -------
+    tuple of two scalar arrays
+        ln R at the two quantiles [ln kpc].
+    """
     lo, hi = jnp.quantile(jnp.asarray(R), jnp.asarray(q))
     return jnp.log(lo), jnp.log(hi)

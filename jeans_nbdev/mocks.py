@@ -57,8 +57,20 @@ def _psi_tail(p, rmax, mmax):
 
 # %% ../nbs/03_mocks.ipynb #5e2f826c
 class OMDistribution:
-    "Tabulated Osipkov-Merritt DF f(Q) of a TruthModel (numpy), with the radius and speed tables used to sample it."
+    """Tabulated Osipkov-Merritt DF f(Q) of a TruthModel (numpy), with the radius and speed tables used to sample it.
+    """
     def __init__(self, truth: TruthModel, n_grid: int = 4000, n_s: int = 800):
+        """Tabulate the distribution function of `truth` and the tables used to sample it.
+
+        Parameters
+        ----------
+        truth : TruthModel
+            The model: Zhao tracer [1/kpc^3] in a Zhao halo [Msun/kpc^3], Osipkov-Merritt or isotropic anisotropy.
+        n_grid : int
+            Radii [kpc] of the potential and cumulative-mass tables, log-spaced over 1e-6 to 1e5 scale radii.
+        n_s : int
+            Nodes of the OM/Eddington integral of each tabulated f(Q).
+        """
         ani = truth.anisotropy
         if isinstance(ani, bg.OsipkovMerritt): ra = float(np.asarray(ani.ra))
         elif isinstance(ani, bg.ConstantBeta) and float(np.asarray(ani.beta0)) == 0.0: ra = math.inf
@@ -155,13 +167,42 @@ def _draw_phase_space(om: OMDistribution, rng: np.random.Generator, n: int):
 
 # %% ../nbs/03_mocks.ipynb #c5d6ba58
 def mock_by_name(name: str) -> TruthModel:
-    "Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name."
+    """Truth model of a named Gaia Challenge model ('PlumCuspIso', 'NonPlumCoreOm', ...) or scheme file name.
+
+    Parameters
+    ----------
+    name : str
+        A model name or a file name following the Gaia Challenge scheme.
+
+    Returns
+    -------
+    TruthModel
+    """
     return truth_by_name(name)
 
 # %% ../nbs/03_mocks.ipynb #5981b73d
 def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
                 om: OMDistribution | None = None) -> Catalog:
-    "Mock Catalog of n stars (truth columns in .truth), Gaussian v_z errors of verr [km/s] if verr > 0."
+    """Mock Catalog of n stars drawn from a model's distribution function (truth columns in `.truth`).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the draw (the same key gives the same stars).
+    truth : TruthModel or str
+        The model, or its Gaia Challenge name (see `mock_by_name`).
+    n : int
+        Number of stars.
+    verr : float
+        Gaussian v_z error [km/s] added to every star (and kept as its `verr`) if > 0.
+    om : OMDistribution, optional
+        The model's tabulated distribution function, to reuse across draws; default tabulated here.
+
+    Returns
+    -------
+    Catalog
+        x, y [kpc], v_z [km/s], with z [kpc], v_x, v_y [km/s] (and the error-free v_z) in `.truth`.
+    """
     truth = mock_by_name(truth) if isinstance(truth, str) else truth
     om = OMDistribution(truth) if om is None else om
     if om.truth is not truth and any(_zhao_params(getattr(om.truth, k)) != _zhao_params(getattr(truth, k))
@@ -176,7 +217,24 @@ def sample_mock(key, truth: TruthModel | str, n: int, verr: float = 0.0, *,
 
 # %% ../nbs/03_mocks.ipynb #bfb9681f
 def binned_velocity_moments(x, v, truth: TruthModel, nbin: int):
-    "Per equal-count radial bin: (median r, <v_r^2>, mean truth sigma_r^2, binned beta, truth beta, n stars)."
+    """Per equal-count radial bin: (median r, <v_r^2>, mean truth sigma_r^2, binned beta, truth beta, n stars).
+
+    Parameters
+    ----------
+    x : array of shape (n, 3)
+        3D positions [kpc].
+    v : array of shape (n, 3)
+        3D velocities [km/s].
+    truth : TruthModel
+        The model whose sigma_r^2 [(km/s)^2] and beta are averaged over the same stars.
+    nbin : int
+        Number of bins.
+
+    Returns
+    -------
+    numpy array of shape (nbin, 6)
+        Median r [kpc], <v_r^2> and the truth's sigma_r^2 [(km/s)^2], binned and truth beta (dimensionless), stars.
+    """
     r = np.linalg.norm(x, axis=1); vr = np.sum(x * v, 1) / r; vt2 = np.sum(v * v, 1) - vr**2
     rg = np.geomspace(r.min(), r.max(), 200)   # Jeans on a grid, interpolated in ln r
     s2 = np.exp(np.interp(np.log(r), np.log(rg), np.log(np.asarray(truth.sigma_r2(jnp.asarray(rg))))))

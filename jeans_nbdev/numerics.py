@@ -18,40 +18,122 @@ __all__ = ['gauss_legendre', 'interp_index', 'interp_linear', 'call_radial', 'va
 # %% ../nbs/00_numerics.ipynb #9284e7cf
 @functools.lru_cache(maxsize=None)
 def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
-    "Gauss-Legendre nodes and weights on [-1, 1] (numpy float64, computed once per n)."
+    """Gauss-Legendre nodes and weights on [-1, 1] (numpy float64, computed once per n).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes, >= 1 (exact for polynomials of degree <= 2n - 1).
+
+    Returns
+    -------
+    tuple of two numpy arrays of shape (n,)
+        Nodes and weights.
+    """
     if n < 1:
         raise ValueError(f"number of quadrature nodes must be >= 1, got {n}")
     return np.polynomial.legendre.leggauss(n)
 
 # %% ../nbs/00_numerics.ipynb #47193eee
 def interp_index(xq: Float[Array, "..."], xp: Float[Array, "m"]) -> tuple[Array, Array]:
-    "Segment index i and fraction (xq - xp[i]) / (xp[i+1] - xp[i]); end segments extended (linear extrapolation)."
+    """Segment index i and fraction (xq - xp[i]) / (xp[i+1] - xp[i]); end segments extended (linear extrapolation).
+
+    Parameters
+    ----------
+    xq : array of any shape
+        Query points, in the units of xp.
+    xp : array of shape (m,)
+        Ascending knots, m >= 2.
+
+    Returns
+    -------
+    tuple of two arrays shaped like xq
+        Segment index i in 0 .. m - 2 and the fraction within it (dimensionless; < 0 or > 1 outside the knots).
+    """
     i = jnp.clip(jnp.searchsorted(xp, xq, side="right") - 1, 0, xp.shape[0] - 2)
     return i, (xq - xp[i]) / (xp[i + 1] - xp[i])
 
 
 def interp_linear(xq: Float[Array, "..."], xp: Float[Array, "m"], fp: Float[Array, "m"]) -> Float[Array, "..."]:
-    "Piecewise-linear interpolation of fp(xp) at xq (xp ascending), extrapolated linearly beyond both ends."
+    """Piecewise-linear interpolation of fp(xp) at xq (xp ascending), extrapolated linearly beyond both ends.
+
+    Parameters
+    ----------
+    xq : array of any shape
+        Query points, in the units of xp.
+    xp : array of shape (m,)
+        Ascending knots, m >= 2.
+    fp : array of shape (m,)
+        Values at the knots (any units).
+
+    Returns
+    -------
+    array shaped like xq
+        Interpolated values, in the units of fp.
+    """
     i, t = interp_index(xq, xp)
     return fp[i] + t * (fp[i + 1] - fp[i])
 
 # %% ../nbs/00_numerics.ipynb #85bfc969
 def call_radial(f, x: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
-    "Apply a radial callable to an array of any shape (flattened, so callables taking 1-D arrays work)."
+    """Apply a radial callable to an array of any shape (flattened, so callables taking 1-D arrays work).
+
+    Parameters
+    ----------
+    f : callable
+        A function of radius taking a 1-D array (e.g. nu(r) [1/kpc^3] of r [kpc]).
+    x : array of any shape
+        Radii, in the units f expects (kpc for the package's profiles).
+
+    Returns
+    -------
+    array shaped like x
+        f(x).
+    """
     x = jnp.asarray(x)
     return jnp.reshape(f(jnp.reshape(x, (-1,))), x.shape)
 
 
 def value_and_log_slope(f, r: Float[ArrayLike, "*n"]) -> tuple[Float[Array, "*n"], Float[Array, "*n"]]:
-    "f(r) and d ln f / d ln r of a positive radial callable, by forward-mode autodiff (elementwise)."
+    """f(r) and d ln f / d ln r of a positive radial callable, by forward-mode autodiff (elementwise).
+
+    Parameters
+    ----------
+    f : callable
+        A positive function of radius (e.g. nu(r) [1/kpc^3] or sigma_r^2(r) [(km/s)^2] of r [kpc]).
+    r : array of any shape
+        Radii > 0, in the units f expects (kpc).
+
+    Returns
+    -------
+    tuple of two arrays shaped like r
+        f(r) (units of f) and its logarithmic slope (dimensionless).
+    """
     lr = jnp.log(r)
     lnf, dlnf = jax.jvp(lambda x: jnp.log(call_radial(f, jnp.exp(x))), (lr,), (jnp.ones_like(lr),))
     return jnp.exp(lnf), dlnf
 
 # %% ../nbs/00_numerics.ipynb #3a446f63
 def log_slope(f, r: Float[ArrayLike, "*n"], *, mode: str = "forward") -> Float[Array, "*n"]:
-    """d ln f / d ln r of a positive radial callable. mode='forward' (any shape, default) or 'reverse' (1-D radii,
-    one gradient per radius: for callables without a forward-mode derivative, e.g. a flow with the checkpointed adjoint)."""
+    """d ln f / d ln r of a positive radial callable.
+
+    mode='forward' works on any shape; 'reverse' takes one gradient per radius, for callables without a forward-mode
+    derivative (e.g. a flow with the checkpointed adjoint).
+
+    Parameters
+    ----------
+    f : callable
+        A positive function of radius (e.g. nu(r) [1/kpc^3] of r [kpc]).
+    r : array of any shape ('reverse': 1-D)
+        Radii > 0, in the units f expects (kpc).
+    mode : str
+        'forward' (default) or 'reverse' automatic differentiation.
+
+    Returns
+    -------
+    array shaped like r
+        The logarithmic slope (dimensionless).
+    """
     if mode == "forward":
         return value_and_log_slope(f, r)[1]
     if mode != "reverse":
@@ -61,5 +143,18 @@ def log_slope(f, r: Float[ArrayLike, "*n"], *, mode: str = "forward") -> Float[A
 
 # %% ../nbs/00_numerics.ipynb #c677652e
 def cast_floats(tree: PyTree, dtype) -> PyTree:
-    "The same pytree with every floating array leaf cast to `dtype` (float32 to train, float64 to post-process)."
+    """The same pytree with every floating array leaf cast to `dtype` (float32 to train, float64 to post-process).
+
+    Parameters
+    ----------
+    tree : pytree
+        A model or any pytree (e.g. a `JeansModel`); integer and non-array leaves are kept.
+    dtype : numpy dtype
+        The floating dtype, e.g. jnp.float32 or jnp.float64.
+
+    Returns
+    -------
+    pytree
+        A copy with its floating arrays cast.
+    """
     return jax.tree.map(lambda a: a.astype(dtype) if eqx.is_inexact_array(a) else a, tree)

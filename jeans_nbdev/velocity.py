@@ -24,7 +24,21 @@ def _softplus_log(x):
 
 # %% ../nbs/05_velocity.ipynb #d0674682
 class SigmaR2Net(eqx.Module):
-    "sigma_r^2(r) [(km/s)^2] = v_scale^2 softplus(mlp(ln(r/scale)) + c): smooth, positive, O(1) internally."
+    """sigma_r^2(r) = v_scale^2 softplus(mlp(ln(r/scale)) + c): smooth, positive, O(1) internally.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Initialisation of the network.
+    scale : float
+        Radius scale [kpc] of the network's input ln(r / scale), > 0.
+    v_scale : float
+        Velocity scale [km/s], > 0: sigma_r^2 is v_scale^2 times an O(1) function.
+    width : int
+        Hidden units per layer of the MLP.
+    depth : int
+        Hidden layers of the MLP.
+    """
     mlp: eqx.nn.MLP
     scale: float = eqx.field(static=True)    # kpc
     v_scale: float = eqx.field(static=True)  # km/s
@@ -55,7 +69,18 @@ class SigmaR2Net(eqx.Module):
 
 # %% ../nbs/05_velocity.ipynb #495fcb85
 def as_beta_fn(beta):
-    "beta(r) as a callable: None -> isotropic, number -> constant, callable -> itself"
+    """beta(r) as a callable: None -> isotropic, number -> constant, callable -> itself.
+
+    Parameters
+    ----------
+    beta : callable, float or None
+        beta(r) (dimensionless) of r [kpc], a constant (< 1), or None.
+
+    Returns
+    -------
+    callable
+        beta(r) of r [kpc].
+    """
     if beta is None:
         return lambda r: jnp.zeros_like(r)
     if callable(beta):
@@ -67,7 +92,22 @@ def as_beta_fn(beta):
 
 # %% ../nbs/05_velocity.ipynb #a5944d67
 def sigma_z2(x: Float[Array, "n 3"], sigma_r2_fn, beta=None) -> Float[Array, "n"]:
-    "Line-of-sight (z) velocity variance [(km/s)^2] at 3D positions x [kpc]: sigma_r^2 (1 - beta R^2/r^2)"
+    """Line-of-sight (z) velocity variance at 3D positions x: sigma_r^2 (1 - beta R^2/r^2).
+
+    Parameters
+    ----------
+    x : array of shape (n, 3)
+        Positions [kpc]; the line of sight is z.
+    sigma_r2_fn : callable
+        sigma_r^2(r) [(km/s)^2] of r [kpc], e.g. a `SigmaR2Net`.
+    beta : callable, float or None
+        beta(r) (dimensionless) of r [kpc], a constant (< 1), or None (isotropic).
+
+    Returns
+    -------
+    array of shape (n,)
+        sigma_z^2 [(km/s)^2].
+    """
     x = jnp.asarray(x)
     if x.ndim != 2 or x.shape[-1] != 3:
         raise ValueError(f"x must have shape (n, 3), got {x.shape}")
@@ -82,14 +122,39 @@ _LADDER = (1 / 9, 1 / 3, 1.0, 3.0, 9.0)
 
 
 def mixture_weights(logits: Float[Array, "... k"], ladder=_LADDER):
-    "(ln w_k, c_k) of the variance-preserving scale mixture from logits (..., K): sum_k w_k c_k = 1"
+    """(ln w_k, c_k) of the variance-preserving scale mixture from logits: sum_k w_k c_k = 1.
+
+    Parameters
+    ----------
+    logits : array of shape (..., K)
+        Unnormalised log weights (dimensionless).
+    ladder : tuple of K floats
+        Relative variances of the components (dimensionless, > 0), rescaled so that the mixture keeps the variance.
+
+    Returns
+    -------
+    tuple of two arrays of shape (..., K)
+        ln w_k and c_k (dimensionless).
+    """
     log_w = jax.nn.log_softmax(logits, axis=-1)
     lad = jnp.asarray(ladder, logits.dtype)
     return log_w, lad / jnp.sum(jnp.exp(log_w) * lad, axis=-1, keepdims=True)
 
 # %% ../nbs/05_velocity.ipynb #a68f3e95
 class VelocityShape(eqx.Module):
-    "Weights w_k(r) of the scale mixture: logits from a tanh MLP of ln(r/scale); kurtosis 3 sum_k w_k c_k^2 >= 3."
+    """Weights w_k(r) of the scale mixture: logits from a tanh MLP of ln(r/scale); kurtosis 3 sum_k w_k c_k^2 >= 3.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Initialisation of the network.
+    scale : float
+        Radius scale [kpc] of the network's input ln(r / scale), > 0.
+    width : int
+        Hidden units of the MLP (one hidden layer).
+    ladder : tuple of floats
+        Relative variances of the K >= 2 components (dimensionless, > 0).
+    """
     mlp: eqx.nn.MLP
     scale: float = eqx.field(static=True)       # kpc
     ladder: tuple = eqx.field(static=True)
@@ -130,8 +195,28 @@ def _sample_positions(key, sampler, n):
 # %% ../nbs/05_velocity.ipynb #ddbcd6d6
 def sample_velocities(key: PRNGKeyArray, x: Float[Array, "n 3"], sigma_r2_fn, beta=None,
                       shape: VelocityShape | None = None) -> Float[Array, "n 3"]:
-    """Velocities [km/s] at positions x with variances (sigma_r^2, sigma_t^2, sigma_t^2) in spherical axes: Gaussian,
-    or with `shape` the scale mixture (component k drawn with weight w_k(r), the Gaussian scaled by sqrt(c_k))"""
+    """Velocities at positions x with variances (sigma_r^2, sigma_t^2, sigma_t^2) in spherical axes.
+
+    Gaussian, or with `shape` the scale mixture (component k drawn with weight w_k(r), the Gaussian scaled by sqrt(c_k)).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the draw.
+    x : array of shape (n, 3)
+        Positions [kpc].
+    sigma_r2_fn : callable
+        sigma_r^2(r) [(km/s)^2] of r [kpc], e.g. a `SigmaR2Net`.
+    beta : callable, float or None
+        beta(r) (dimensionless) of r [kpc], a constant (< 1), or None (isotropic).
+    shape : VelocityShape, optional
+        The non-Gaussian shape; default Gaussian.
+
+    Returns
+    -------
+    array of shape (n, 3)
+        Velocities [km/s].
+    """
     r = jnp.linalg.norm(x, axis=-1)
     safe_r = jnp.where(r > 0, r, 1.0)
     rhat = jnp.where((r > 0)[:, None], x / safe_r[:, None], jnp.array([0.0, 0.0, 1.0]))
@@ -147,12 +232,46 @@ def sample_velocities(key: PRNGKeyArray, x: Float[Array, "n 3"], sigma_r2_fn, be
 
 # %% ../nbs/05_velocity.ipynb #549a18f7
 def sample_phase_space(key: PRNGKeyArray, flow, sigma_r2_fn, beta, n: int, shape: VelocityShape | None = None):
-    "(x [kpc], v [km/s]), each (n, 3): positions from `flow` (.sample or callable), velocities (Gaussian or `shape`)"
+    """Positions from `flow` and velocities (Gaussian or `shape`).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the draw.
+    flow : RadialFlow or callable
+        Anything with `.sample(key, n)`, or a callable (key, n) -> positions (n, 3) [kpc].
+    sigma_r2_fn : callable
+        sigma_r^2(r) [(km/s)^2] of r [kpc], e.g. a `SigmaR2Net`.
+    beta : callable, float or None
+        beta(r) (dimensionless) of r [kpc], a constant (< 1), or None (isotropic).
+    n : int
+        Number of stars.
+    shape : VelocityShape, optional
+        The non-Gaussian shape; default Gaussian.
+
+    Returns
+    -------
+    tuple of two arrays of shape (n, 3)
+        Positions x [kpc] and velocities v [km/s].
+    """
     kx, kv = jax.random.split(key)
     x = _sample_positions(kx, flow, n)
     return x, sample_velocities(kv, x, sigma_r2_fn, beta, shape)
 
 # %% ../nbs/05_velocity.ipynb #701ce32b
 def project(x: Float[Array, "n 3"], v: Float[Array, "n 3"]) -> Float[Array, "n 3"]:
-    "Observed columns (x [kpc], y [kpc], v_z [km/s]) stacked as (n, 3); the line of sight is z"
+    """Observed columns (x, y, v_z) stacked as (n, 3); the line of sight is z.
+
+    Parameters
+    ----------
+    x : array of shape (n, 3)
+        Positions [kpc].
+    v : array of shape (n, 3)
+        Velocities [km/s].
+
+    Returns
+    -------
+    array of shape (n, 3)
+        x [kpc], y [kpc] and v_z [km/s].
+    """
     return jnp.stack([x[:, 0], x[:, 1], v[:, 2]], axis=-1)

@@ -13,8 +13,17 @@
    `#| include: false` become MyST-NB tags, keys that break converters (`has_sd`, float
    `metadata.execution`) and widget state (which would pull a widget manager from a CDN) are dropped.
    Pages are named as nbdev names them (`output-file`, e.g. 05_velocity.ipynb -> velocity.html), and the
-   navigation follows notebook order (index first).
-3. Sphinx + MyST-NB + sphinx-book-theme (config in docs/conf.py) renders the stored outputs (nothing is
+   navigation follows notebook order (index first).  What the pages show beyond nbdev's conventions:
+   - check cells (`is_check_cell`: assert, assert_allclose, TOL_ tolerances, test_eq, raises) keep their outputs
+     but their source is collapsed behind a toggle (`hide-input`); the notebooks keep them as they are;
+   - image outputs get an alt text: the cell's `#| fig-alt:` (or `#| fig-cap:`, also the caption) directive,
+     else the page title, the section heading above the cell and the calls that draw it (`figure_alt`);
+   - a widget output shows its static fallback (e.g. `explore.Explorer`'s images of every view) or a note that
+     the widget needs a kernel, never its text repr (`_drop_widget_views`);
+   - show_doc signatures wrap (class jn-signature), and so does every code block of the landing page;
+   - images that the landing page names relative to the repository root (as README.md needs) are copied in.
+3. Sphinx + MyST-NB + sphinx-book-theme (config in docs/conf.py, layout fixes in docs/_static/jeans_nbdev.css,
+   a per-page <body> class from docs/_templates/layout.html) renders the stored outputs (nothing is
    re-executed) into _site/, with Sphinx's own search and MathJax served from _site/_static/mathjax.
 4. Links that nbdev points at the published doc host become relative links within the site, and the
    output is checked to load nothing from the internet.
@@ -154,6 +163,7 @@ _re_source_link = re.compile(r"\[source\]\(([^)\s]+)\)\{[^}\n]*\}")
 _re_sd_heading = re.compile(r"^(#{2,5})\s+(\S+)\s*$", re.MULTILINE)
 _re_nb_link = re.compile(r"(\]\()(?![a-z][a-z0-9+.-]*:)([^)#\s]+?)\.ipynb((?:#[^)\s]*)?\))")
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_IMG_MIME = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 _ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 _re_callout = re.compile(r"^(:{3,})\s*\{\.callout-(note|tip|warning|important|caution)[^}]*\}\s*$", re.MULTILINE)
 
@@ -202,6 +212,12 @@ def _show_doc_markdown(text: str) -> str:
     text = _re_source_link.sub(r'<a class="jn-source-link reference external" href="\1">source</a>', text)
     text = _re_link_attrs.sub(r"\1", text)
     text = re.sub(r"^\s*---\s*\n", "", text)  # leading rule: a section may not start with a transition
+    # the signature block wraps its long lines (class jn-signature, docs/_static/jeans_nbdev.css); nbdev links the
+    # backticked names of the parameter comments as markdown, which a code block would show raw: plain names there
+    m = re.search(r"^```python\s*\n(.*?)^```", text, flags=re.M | re.S)
+    if m:
+        sig = re.sub(r"\[`?([^\]`]+?)`?\]\([^)\s]*\)", r"\1", m.group(1))
+        text = text[:m.start()] + "```{code-block} python\n:class: jn-signature\n\n" + sig + "```" + text[m.end():]
     return _re_sd_heading.sub(lambda m: f'<a id="{m.group(2).lower()}"></a>\n\n{m.group(1)} {m.group(2)}', text)
 
 
@@ -210,11 +226,102 @@ def _md_outputs(cell: dict) -> str:
                        if "text/markdown" in o.get("data", {}))
 
 
-def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
-    "One nbdev-processed notebook (Quarto conventions) -> a notebook MyST-NB renders as nbdev/Quarto would."
+# A check line: an assert statement or assert_* call, a tolerance (TOL, TOL_X), a fastcore test_* call, a raises block.
+_re_check = re.compile(r"\b[Aa]ssert\w*\b|\bTOL\w*\b|\btest_(?:eq|ne|close|fail|is|warns|stdout|shuffled)\b|\braises\(")
+_re_heading = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_re_fence = re.compile(r"^(\s*)```\s*([A-Za-z0-9_+-]*)\s*$")
+_re_widget_repr = re.compile(r"^\s*[\"']?[A-Z]\w*\((?:children|value|description|layout|outputs)=")
+WIDGET_NOTE = ("This interactive widget (ipywidgets) needs a running Python kernel: open the notebook in Jupyter to "
+               "use its controls.")
+
+
+def is_check_cell(body: str) -> bool:
+    "A code cell whose source holds a check line (assert, assert_allclose, a TOL_ tolerance, test_eq, raises)."
+    return bool(_re_check.search(body))
+
+
+def _plain(text: str) -> str:
+    "Markdown/TeX heading -> plain words for an alt text: no $, backticks, emphasis, links or TeX commands."
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\\(?:text|mathrm|rm|mathbf)\{([^}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    return " ".join(re.sub(r"[$`*{}<>\\]", " ", text).split())
+
+
+def _figure_calls(body: str) -> list[str]:
+    "Names of the calls in a cell that draw figures (plot_*, *fig*, hist, imshow ...), in source order."
+    import ast
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return re.findall(r"\b(\w*(?:plot|fig|draw)\w*)\(", body)
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            nm = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if re.search(r"plot|fig|draw|show|hist|imshow|scatter|pcolor|contour|explore", nm, re.I):
+                names.append((node.lineno, node.col_offset, nm))
+    return list(dict.fromkeys(n for _, _, n in sorted(names)))
+
+
+def figure_alt(d: dict, body: str, title: str, heading: str) -> str | None:
+    """Alt text of a cell's image outputs: its `#| fig-alt:` directive, else its `#| fig-cap:`, else a rule: the
+    page title and the section heading above the cell, and the calls that draw the figure."""
+    if d.get("fig-alt"):
+        return d["fig-alt"]
+    if d.get("fig-cap"):
+        return d["fig-cap"]
+    calls = _figure_calls(body)
+    where = f"section '{heading}' of the page '{title}'" if heading and heading != title else f"the page '{title}'"
+    return f"Figure in {where}" + (f", drawn by {', '.join(calls)}" if calls else "") + "."
+
+
+def _drop_widget_views(cell: dict) -> None:
+    """Widget views need a kernel and a widget manager: drop them.  An output left with only a widget's text
+    repr (`Tab(children=(VBox(...`) becomes a note; one that also carries HTML or an image keeps that fallback."""
+    for o in cell.get("outputs", []):
+        data = o.get("data", {})
+        had_view = data.pop(_WIDGET_MIME, None) is not None
+        o.get("metadata", {}).pop(_WIDGET_MIME, None)
+        plain = _src({"source": data.get("text/plain", "")})
+        if not (had_view or _re_widget_repr.match(plain)):
+            continue
+        if set(data) - {"text/plain"}:
+            data.pop("text/plain", None)  # a richer fallback (HTML, image) is shown instead of the repr
+        else:
+            o["data"] = {"text/html": f'<div class="admonition note jn-widget-note"><p class="admonition-title">'
+                                      f'Interactive widget</p><p>{WIDGET_NOTE}</p></div>', "text/plain": ""}
+    # empty stream outputs and empty execute_results render as empty boxes
+    cell["outputs"] = [o for o in cell.get("outputs", [])
+                       if not (o.get("output_type") == "stream" and not _src({"source": o.get("text", "")}).strip())
+                       and not (o.get("output_type") in ("execute_result", "display_data") and not o.get("data"))]
+
+
+def _wrap_fences(src: str) -> str:
+    "Markdown code fences -> MyST code-block directives with the class jn-wrap (long lines wrap, never cut off)."
+    out, inside = [], False
+    for line in src.split("\n"):
+        m = _re_fence.match(line)
+        if m and not inside:
+            inside = True
+            out += [f"{m.group(1)}```{{code-block}} {m.group(2) or 'text'}", f"{m.group(1)}:class: jn-wrap", ""]
+            continue
+        if m and inside and not m.group(2):
+            inside = False
+        out.append(line)
+    return "\n".join(out)
+
+
+def convert_notebook(nb: dict, stem_of: dict[str, str], wrap_code: bool = False) -> dict:
+    """One nbdev-processed notebook (Quarto conventions) -> a notebook MyST-NB renders as nbdev/Quarto would.
+
+    Beyond the conventions: check cells (`is_check_cell`) are collapsed (`hide-input`: the source behind a toggle,
+    the outputs shown), image outputs get an alt text (`figure_alt`), widget views give way to their static
+    fallback or a note (`_drop_widget_views`), and with `wrap_code` (the landing page) markdown code blocks wrap."""
     nb = copy.deepcopy(nb)
     nb.get("metadata", {}).pop("widgets", None)
-    cells, head = [], None
+    cells, head, title, heading = [], None, "", ""
     for i, cell in enumerate(nb.get("cells", [])):
         cell.setdefault("id", f"cell{i}")
         cell.pop("has_sd", None)
@@ -222,6 +329,7 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
         src = _src(cell)
         if head is None and (fm := _front_matter(cell)) is not None:
             head = fm
+            title = _plain(str(fm.get("title", "")))
             parts = [f"# {fm['title']}"] if fm.get("title") else []
             if fm.get("description"):
                 parts.append("> " + " ".join(str(fm["description"]).split()))
@@ -231,7 +339,11 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
         if cell["cell_type"] == "markdown":
             if not src.strip():
                 continue
-            cell["source"] = _markdown(src, stem_of)
+            for m in _re_heading.finditer(src):
+                if len(m.group(1)) == 1 and not title:
+                    title = _plain(m.group(2))
+                heading = _plain(m.group(2))
+            cell["source"] = _markdown(_wrap_fences(src) if wrap_code else src, stem_of)
             cells.append(cell)
             continue
         if cell["cell_type"] != "code":
@@ -247,19 +359,23 @@ def convert_notebook(nb: dict, stem_of: dict[str, str]) -> dict:
             if d.get("echo") == "false" or not body.strip():
                 continue
             cell["outputs"] = []
+        _drop_widget_views(cell)
         if not body.strip() and not cell.get("outputs"):
             continue
         cell["source"] = body
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        meta = cell.setdefault("metadata", {})
+        tags = meta.setdefault("tags", [])
         if d.get("echo") == "false" or not body.strip():
             tags.append("remove-input")
-        elif d.get("code-fold") == "true":  # Quarto's folded code: collapsed source, shown output
+        elif d.get("code-fold") == "true" or is_check_cell(body):  # folded code, checks: collapsed source, shown output
             tags.append("hide-input")
         if d.get("output") == "false":
             tags.append("remove-output")
-        for o in cell.get("outputs", []):
-            o.get("data", {}).pop(_WIDGET_MIME, None)
-            o.get("metadata", {}).pop(_WIDGET_MIME, None)
+        if any(m in o.get("data", {}) for o in cell.get("outputs", []) for m in _IMG_MIME):
+            alt = figure_alt(d, body, title, heading)
+            meta.setdefault("mystnb", {}).setdefault("image", {})["alt"] = alt
+            if d.get("fig-cap"):
+                meta["mystnb"]["figure"] = {"caption": d["fig-cap"]}
         cells.append(cell)
     nb["cells"] = cells
     nb.setdefault("metadata", {}).setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
@@ -275,6 +391,27 @@ def page_stem(proc_nb: dict, rel: Path) -> str:
         if fm and fm.get("output-file"):
             return str(rel.parent / Path(str(fm["output-file"])).stem) if rel.parent != Path(".") else Path(str(fm["output-file"])).stem
     return rel.with_suffix("").as_posix()
+
+
+_re_md_image = re.compile(r"""!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+["'][^)]*["'])?\s*\)|<img\b[^>]*\bsrc=["']([^"']+)["']""")
+
+
+def _copy_root_images(src_dir: Path) -> None:
+    """Images that a page's markdown names by a path relative to the repository root (the landing page does, so that
+    README.md, generated from nbs/index.ipynb into the root, shows them on GitHub) are copied beside the page."""
+    for page in src_dir.rglob("*.ipynb"):
+        nb = json.loads(page.read_text(encoding="utf-8"))
+        for cell in nb.get("cells", []):
+            if cell.get("cell_type") != "markdown":
+                continue
+            for m in _re_md_image.finditer(_src(cell)):
+                url = m.group(1) or m.group(2)
+                if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", url, re.I):
+                    continue
+                dst, src = page.parent / url, ROOT / url
+                if not dst.exists() and src.is_file() and src.suffix.lower() in _ASSET_SUFFIXES and ROOT in src.resolve().parents:
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dst)
 
 
 def write_sources(nbs: list[Path], src_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -295,7 +432,7 @@ def write_sources(nbs: list[Path], src_dir: Path) -> tuple[list[str], dict[str, 
         stem = stem_of[rel.with_suffix("").as_posix()]
         if stem in pages:
             raise SystemExit(f"build_docs: two notebooks give the page {stem}.html")
-        out = convert_notebook(nb, stem_of)
+        out = convert_notebook(nb, stem_of, wrap_code=(stem == "index"))
         if stem == "index":
             pages.insert(0, stem)
         else:
@@ -307,6 +444,7 @@ def write_sources(nbs: list[Path], src_dir: Path) -> tuple[list[str], dict[str, 
         if f.is_file() and f.suffix.lower() in _ASSET_SUFFIXES and not any(x.startswith(("_", ".")) for x in rel.parts):
             (src_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(f, src_dir / rel)
+    _copy_root_images(src_dir)
     others = [p for p in pages if p != "index"]
     toctree = "```{toctree}\n:hidden:\n:maxdepth: 2\n\n" + "\n".join(others) + "\n```"
     index = src_dir / "index.ipynb"
