@@ -11,7 +11,8 @@ import jax.numpy as jnp
 from . import data
 
 # %% auto #0
-__all__ = ['WALKER_DWARFS', 'DWARF_HEADER', 'contaminate', 'member_posterior', 'convert_walker', 'walker_path', 'dwarf_row']
+__all__ = ['WALKER_DWARFS', 'DWARF_HEADER', 'contaminate', 'member_posterior', 'contamination_test', 'convert_walker',
+           'walker_path', 'dwarf_row']
 
 # %% ../nbs/15_dwarfs.ipynb #cc9925a9
 def contaminate(cat: data.Catalog, fraction: float, *, key, v_offset_kms: float = 30.0, v_sd_kms: float = 50.0,
@@ -45,6 +46,31 @@ def member_posterior(truth, R, vz, verr, n_members: float, n_contaminants: float
     f_m = n_members * np.asarray(truth.surface_density(Rj)) * gauss(vz, 0.0, np.asarray(truth.sigma_los(Rj)) ** 2 + e2)
     f_c = n_contaminants / (np.pi * field_radius_kpc**2) * gauss(vz, v_offset_kms, v_sd_kms**2 + e2)
     return np.clip(f_m / (f_m + f_c), 0.0, 1.0)
+
+# %% ../nbs/15_dwarfs.ipynb #af947ba1
+def contamination_test(model: str = "PlumCoreOm", n: int = 1000, fraction: float = 0.5, *, seed: int = 20261202,
+                       fit_key: int = 1, members: int = 16, config=None, variants=("clean", "weighted", "ignored")) -> dict:
+    """M(<r)/M_true over 0.5-2 r_1/2 (9 radii) of ensemble fits (true anisotropy) to a mock (`seed`), to it with
+    contaminants (`contaminate`, key seed + 1) weighted by their membership probabilities, and with those ignored:
+    {variant: (5 percentiles, 9 radii) array, or the error's text for a fit that failed}; 'r_over_rhalf' the radii."""
+    from dataclasses import replace
+    from jeans_nbdev import inference, mocks
+    from jeans_nbdev.jeans import FitConfig, fit_ensemble
+    truth = data.truth_by_name(model)
+    clean = mocks.sample_mock(jax.random.key(seed), model, n, verr=2.0)
+    mixed, _ = contaminate(clean, fraction, key=jax.random.key(seed + 1))
+    rq = np.geomspace(0.5, 2.0, 9); r = rq * float(truth.r_half)
+    cats = dict(clean=clean.observed(), weighted=mixed, ignored=replace(mixed, pmem=None))
+    out = dict(r_over_rhalf=rq)
+    for v in variants:
+        try:
+            ens = fit_ensemble(cats[v], truth.anisotropy, key=jax.random.key(fit_key), members=members, quiet=True,
+                               config=config or FitConfig(), accept=data.CHECKS)
+        except FloatingPointError as e:            # a diverged fit is a result too
+            out[v] = str(e).split(";")[0]; continue
+        b = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r)
+        out[v] = b.percentiles("M") / np.asarray(truth.mass(jnp.asarray(r)))
+    return out
 
 # %% ../nbs/15_dwarfs.ipynb #8bbc64bf
 WALKER_DWARFS = {   # distance [kpc] of the compilation; published rho_DM(150 pc) [1e7 Msun/kpc^3] and log10 J(0.5 deg) [GeV^2 cm^-5]
@@ -98,11 +124,11 @@ def _band(b: dict, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
 def dwarf_row(name: str, s: dict) -> str:
     "A markdown table row: galaxy, stars, light profile, rho(150 pc) [1e7 Msun/kpc^3] and log10 J(0.5 deg) with 68% bands, published."
     g = WALKER_DWARFS[name]
-    pub = lambda d: "; ".join(f"{v[0]} ({v[0] + v[1]:.3g}-{v[0] + v[2]:.3g})" for v in d.values())
+    pub = lambda d, f: "; ".join(f"{f.format(v[0])} ({f.format(v[0] + v[1])}-{f.format(v[0] + v[2])})" for v in d.values())
     light = "photometric" if "photometric sample" in s["light_profile"] else "spectroscopic targets"
     return (f"| {name} | {s['n_stars']} ({s['membership']['effective_members']:.0f}) | {light} | "
-            f"{_band(s['rho_150pc_Msun_per_kpc3'], '{:.1f}', 1e-7)} | {pub(g['rho150'])} | "
-            f"{_band(s['J']['log10_GeV2_cm5'])} | {pub(g['log10J'])} |")
+            f"{_band(s['rho_150pc_Msun_per_kpc3'], '{:.1f}', 1e-7)} | {pub(g['rho150'], '{:.1f}')} | "
+            f"{_band(s['J']['log10_GeV2_cm5'])} | {pub(g['log10J'], '{:.2f}')} |")
 
 DWARF_HEADER = ("| galaxy | stars (effective members) | light from | rho(150 pc) [1e7 Msun/kpc^3], 68% | published (Read+2019; "
                 "Hayashi+2020) | log10 J(0.5 deg) [GeV^2 cm^-5], 68% | published (Pace & Strigari 2019; Geringer-Sameth+2015) |\n"
