@@ -19,7 +19,22 @@ __all__ = ['BENCHES', 'median_time', 'bench_background', 'bench_mocks', 'bench_f
 
 # %% ../nbs/12_bench.ipynb #05f20041
 def median_time(fn, *args, repeats: int = 10) -> tuple[float, float]:
-    "(first call [s], including compilation; median of `repeats` further calls [s]) of fn(*args), results blocked on."
+    """(first call [s], including compilation; median of `repeats` further calls [s]) of fn(*args), results blocked on.
+
+    Parameters
+    ----------
+    fn : callable
+        The function to time (JAX results are waited for).
+    args : positional arguments
+        Passed to fn.
+    repeats : int
+        Keyword-only: timed calls after the first.
+
+    Returns
+    -------
+    tuple of two floats
+        First call [s] and median of the further calls [s].
+    """
     t0 = time.perf_counter()
     jax.block_until_ready(fn(*args))
     first = time.perf_counter() - t0
@@ -32,7 +47,24 @@ def median_time(fn, *args, repeats: int = 10) -> tuple[float, float]:
 
 # %% ../nbs/12_bench.ipynb #dbdcd40c
 def bench_background(n_radii: int = 100, repeats: int = 20, nested: bool = True, verbose: bool = True) -> dict:
-    "First call and median time [s] of sigma_los on n_radii radii, one-pass (and with `nested`, the nested form)."
+    """First call and median time [s] of sigma_los on n_radii radii, one-pass (and with `nested`, the nested form).
+
+    Parameters
+    ----------
+    n_radii : int
+        Number of projected radii.
+    repeats : int
+        Timed calls after the first.
+    nested : bool
+        Also time sigma_los of a nested sigma_r^2 integral.
+    verbose : bool
+        Print the times.
+
+    Returns
+    -------
+    dict
+        Per form: compile_s and median_s [s].
+    """
     from jeans_nbdev.background import OsipkovMerritt, Zhao, nfw, sigma_los, sigma_los_jeans, sigma_r2
     tracer = Zhao(1.0, 0.1, 2.0, 5.0, 0.1).normalised()
     halo, beta = nfw(6.4e7, 1.0), OsipkovMerritt(0.1)
@@ -50,7 +82,22 @@ def bench_background(n_radii: int = 100, repeats: int = 20, nested: bool = True,
 
 # %% ../nbs/12_bench.ipynb #672cdf2f
 def bench_mocks(n: int = 10_000, repeats: int = 5, verbose: bool = True) -> dict:
-    "Median wall times [s]: the OM table of PlumCuspOm, and sampling n stars with a ready table."
+    """Median wall times [s]: the OM table of PlumCuspOm, and sampling n stars with a ready table.
+
+    Parameters
+    ----------
+    n : int
+        Stars per sample.
+    repeats : int
+        Timed repetitions.
+    verbose : bool
+        Print the times.
+
+    Returns
+    -------
+    dict
+        table_s [s], sample_s [s] and n.
+    """
     from jeans_nbdev.data import truth_by_name
     from jeans_nbdev.mocks import OMDistribution, sample_mock
     m = truth_by_name("PlumCuspOm")
@@ -67,7 +114,32 @@ def bench_mocks(n: int = 10_000, repeats: int = 5, verbose: bool = True) -> dict
 # %% ../nbs/12_bench.ipynb #8b3f941b
 def bench_flow(n: int = 4096, repeats: int = 10, n_steps: int = 8, width: int = 64, depth: int = 2,
                dtype=jnp.float32, n_table: int = 256, verbose: bool = True) -> dict:
-    "Median time [s] per training step (value+grad) of RadialFlow, the generic 3D CNF with a jacfwd trace, the table."
+    """Median time [s] per training step (value+grad) of RadialFlow, the generic 3D CNF with a jacfwd trace, the table.
+
+    Parameters
+    ----------
+    n : int
+        Sample points per step.
+    repeats : int
+        Timed steps after the first.
+    n_steps : int
+        RK4 steps of the flow's ODE.
+    width : int
+        Hidden units per layer of the flow's MLP.
+    depth : int
+        Hidden layers of the MLP.
+    dtype : jax dtype
+        Floating-point type of the flow.
+    n_table : int
+        Points of the radial table.
+    verbose : bool
+        Print the times.
+
+    Returns
+    -------
+    dict
+        <case>_compile_s and <case>_step_s [s] per case, and speedup (dimensionless).
+    """
     from jeans_nbdev.flow import RadialFlow, cartesian_cnf_log_prob
     flow = cast_floats(RadialFlow(jax.random.PRNGKey(0), scale=1.0, width=width, depth=depth, n_steps=n_steps,
                                   init_scale=1.0), dtype)
@@ -106,7 +178,32 @@ def _loss_problem(n_stars, n_table, dtype):
 # %% ../nbs/12_bench.ipynb #f9ce703e
 def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_model: int = 2048, repeats: int = 5,
                dtypes=("float64", "float32"), kinds=("los", "kernel"), verbose: bool = True) -> dict:
-    "Median ms per jitted value+grad step of the full (x, y, v_z) objectives: {(kind, dtype): ms}."
+    """Median ms per jitted value+grad step of the full (x, y, v_z) objectives: {(kind, dtype): ms}.
+
+    Parameters
+    ----------
+    n_stars : int
+        Stars of the synthetic Plummer sample.
+    n_table : int
+        Points of the density table.
+    n_nodes : int
+        Quadrature nodes along the line of sight ('los' loss).
+    n_model : int
+        Model samples ('kernel' loss).
+    repeats : int
+        Timed steps after the first.
+    dtypes : sequence of str
+        Floating-point types to time.
+    kinds : sequence of str
+        Losses to time: 'los' and/or 'kernel'.
+    verbose : bool
+        Print the times.
+
+    Returns
+    -------
+    dict
+        {(kind, dtype): milliseconds [ms] per step}.
+    """
     from jeans_nbdev.loss import make_loss
     out, beta = {}, (lambda r: r**2 / (r**2 + 0.2))
     for dt in dtypes:
@@ -129,7 +226,21 @@ def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_mo
 
 # %% ../nbs/12_bench.ipynb #97ede76a
 def steps_to_converge(loss: np.ndarray, tol: float = 0.01, window: int = 25) -> int:
-    "First step after which the `window`-step running mean of `loss` stays within `tol` of its final value."
+    """First step after which the `window`-step running mean of `loss` stays within `tol` of its final value.
+
+    Parameters
+    ----------
+    loss : array
+        Loss per step (non-finite entries dropped).
+    tol : float
+        Tolerance, in the loss's units.
+    window : int
+        Steps of the running mean.
+
+    Returns
+    -------
+    int
+    """
     loss = np.asarray(loss, float)
     loss = loss[np.isfinite(loss)]
     if loss.size < window:
@@ -141,7 +252,28 @@ def steps_to_converge(loss: np.ndarray, tol: float = 0.01, window: int = 25) -> 
 # %% ../nbs/12_bench.ipynb #f36783ab
 def bench_fit(model: str = "PlumCuspOm", n: int = 1000, steps=(600, 600, 300), repeats: int = 1,
               out: str | None = None, verbose: bool = True) -> dict:
-    "Wall time and steps to convergence of `jeans.fit` on a shipped Gaia Challenge file; loss curves saved to `out` (png)."
+    """Wall time and steps to convergence of `jeans.fit` on a shipped Gaia Challenge file; loss curves saved to `out` (png).
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name.
+    n : int
+        Stars of the shipped file (with velocity errors).
+    steps : int or tuple of 3 ints
+        Optimiser steps per stage (FitConfig's steps).
+    repeats : int
+        Fits, with keys 0, 1, ...
+    out : str, optional
+        PNG file of the loss curves; default a file in the temporary folder.
+    verbose : bool
+        Print the result and show progress bars.
+
+    Returns
+    -------
+    dict
+        wall_s [s], stage_wall_s [s], steps_to_converge per stage and figure (the PNG path).
+    """
     from jeans_nbdev.data import load_gaia_challenge, shipped_path, truth_by_name
     from jeans_nbdev.jeans import FitConfig, fit
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
@@ -168,14 +300,42 @@ def bench_fit(model: str = "PlumCuspOm", n: int = 1000, steps=(600, 600, 300), r
 
 # %% ../nbs/12_bench.ipynb #36bf06bf
 def matmul_rate(n: int = 512, repeats: int = 10) -> float:
-    "Floating-point operations per second [flop/s] of an n x n float32 matrix product on the default device."
+    """Floating-point operations per second [flop/s] of an n x n float32 matrix product on the default device.
+
+    Parameters
+    ----------
+    n : int
+        Matrix size.
+    repeats : int
+        Timed products after the first.
+
+    Returns
+    -------
+    float
+        Rate [flop/s].
+    """
     a = jnp.ones((n, n), jnp.float32) / n
     f = jax.jit(lambda x: x @ x)
     return 2.0 * n**3 / median_time(f, a, repeats=repeats)[1]
 
 # %% ../nbs/12_bench.ipynb #6614b465
 def step_flops(catalog, beta, config) -> dict:
-    "XLA's count of floating-point operations of one member's value-and-gradient step, per stage of `jeans.fit`."
+    """XLA's count of floating-point operations of one member's value-and-gradient step, per stage of `jeans.fit`.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars (R [kpc] sets the model's scale).
+    beta : AbstractAnisotropy
+        The anisotropy beta(r) (dimensionless) of r [kpc].
+    config : FitConfig
+        Its dtype, model.velocity, prior and n_table are used.
+
+    Returns
+    -------
+    dict
+        {stage: floating-point operations [flop] per step}.
+    """
     from jeans_nbdev.jeans import STAGES, JeansModel, catalog_data, make_jeans_loss, trainable
     dtype = jnp.dtype(config.dtype)
     model = cast_floats(JeansModel(jax.random.key(0), scale=float(np.median(catalog.R)), v_scale=10.0, beta=beta,
@@ -203,7 +363,28 @@ def _stage_costs(ens) -> dict:
 # %% ../nbs/12_bench.ipynb #ed2032ec
 def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCuspOm", n: int = 1000,
                    steps: int = 600, verbose: bool = True) -> dict:
-    "Wall time, compilation, stepping and cost per member-step of batched ensembles (and a sequential one), in one run."
+    """Wall time, compilation, stepping and cost per member-step of batched ensembles (and a sequential one), in one run.
+
+    Parameters
+    ----------
+    members : sequence of int
+        Ensemble sizes of the batched runs.
+    sequential : int
+        Members of one run trained one after the other (0: no such run).
+    model : str
+        Gaia Challenge model name.
+    n : int
+        Stars of the shipped file.
+    steps : int
+        Optimiser steps per stage (FitConfig's steps).
+    verbose : bool
+        Print the table.
+
+    Returns
+    -------
+    dict
+        devices, runs (per run: wall_s, compile_s, stepping_s [s], members_per_min, ms_per_member_step [ms], ...), bound_ms_per_member_step [ms], flops, matmul_gflops.
+    """
     from jeans_nbdev.data import load_gaia_challenge, shipped_path, truth_by_name
     from jeans_nbdev.jeans import FitConfig, fit_ensemble
     cat, beta, cfg = load_gaia_challenge(shipped_path(model, n, err=True)), truth_by_name(model).anisotropy, FitConfig(steps=steps)
@@ -241,7 +422,22 @@ def _print_ensemble(out: dict, model: str, n: int, steps: int):
 
 # %% ../nbs/12_bench.ipynb #3989bda6
 def bench_validation(full: bool = False, verbose: bool = True, config=None) -> dict:
-    "Validation metrics of the shipped mocks at the CI or full budget (`validation.run_budget`), `config` a FitConfig."
+    """Validation metrics of the shipped mocks at the CI or full budget (`validation.run_budget`), `config` a FitConfig.
+
+    Parameters
+    ----------
+    full : bool
+        The full budget on four catalogs, or the CI budget on one.
+    verbose : bool
+        Print the metrics and targets.
+    config : FitConfig, optional
+        The fits' configuration; default FitConfig().
+
+    Returns
+    -------
+    dict
+        {catalog: `validation.metrics`}.
+    """
     from jeans_nbdev.jeans import FitConfig
     from jeans_nbdev.validation import check_targets, metrics, run_budget, validate
     cases = [("PlumCuspOm", 1000), ("PlumCoreOm", 1000), ("PlumCuspOm", 10000), ("PlumCoreOm", 10000)] if full \
@@ -265,7 +461,21 @@ BENCHES = {"background": bench_background, "mocks": bench_mocks, "flow": bench_f
 
 # %% ../nbs/12_bench.ipynb #73c837a9
 def run_benches(only: str | None = None, full: bool = False, echo: bool = True) -> dict:
-    "Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to bench_validation."
+    """Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to bench_validation.
+
+    Parameters
+    ----------
+    only : str, optional
+        One key of BENCHES; None: all.
+    full : bool
+        Passed to bench_validation.
+    echo : bool
+        Print each benchmark's text as it finishes.
+
+    Returns
+    -------
+    dict
+    """
     if only is not None and only not in BENCHES:
         raise ValueError(f"unknown benchmark {only!r}; choose from {', '.join(BENCHES)}")
     out = {}
@@ -293,7 +503,21 @@ def _git_stamp() -> str:
 
 # %% ../nbs/12_bench.ipynb #c28fc897
 def write_results_page(results: dict, path: str | Path, command: str) -> Path:
-    "The docs' results page: a markdown-only notebook of `run_benches` output, stamped with commit, date and machine."
+    """The docs' results page: a markdown-only notebook of `run_benches` output, stamped with commit, date and machine.
+
+    Parameters
+    ----------
+    results : dict
+        Output of `run_benches`.
+    path : str or Path
+        Notebook file to write.
+    command : str
+        The command that produced the results (named on the page).
+
+    Returns
+    -------
+    Path
+    """
     import json
     head = (f"# Results\n> Benchmarks and validation figures measured by `{command}`.\n\n"
             f"Commit {_git_stamp()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "

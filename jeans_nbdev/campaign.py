@@ -26,7 +26,19 @@ CAMPAIGN_MODELS = ("PlumCuspOm", "PlumCoreOm", "PlumCuspIso", "PlumCoreIso")
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    "One campaign catalog: drawn from Gaia Challenge model `model`, n stars, `seed`, v_z errors of `verr` [km/s]."
+    """One campaign catalog: drawn from Gaia Challenge model `model`, n stars, `seed`, v_z errors of `verr` [km/s].
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name, e.g. 'PlumCuspOm'.
+    n : int
+        Number of stars.
+    seed : int
+        Seed of the catalog's PRNG key.
+    verr : float
+        Gaussian v_z error [km/s] of every star.
+    """
     model: str
     n: int
     seed: int
@@ -34,12 +46,29 @@ class CampaignSpec:
 
     @property
     def name(self) -> str:
+        """The catalog's name, MODEL_N_sSEED (the key of its row in results.jsonl)."""
         return f"{self.model}_{self.n}_s{self.seed}"
 
 # %% ../nbs/13_campaign.ipynb #6f33b7dd
 def campaign_grid(n_stars=(100, 1000, 10000), catalogs: int = 10, models=CAMPAIGN_MODELS,
                   seed0: int = CAMPAIGN_SEED0) -> list[CampaignSpec]:
-    "`catalogs` specs per (model, n) cell, seeds seed0, seed0 + 1, ... in the order models x n_stars x catalog."
+    """`catalogs` specs per (model, n) cell, seeds seed0, seed0 + 1, ... in the order models x n_stars x catalog.
+
+    Parameters
+    ----------
+    n_stars : sequence of int
+        Catalog sizes.
+    catalogs : int
+        Catalogs per (model, n) cell, >= 1.
+    models : sequence of str
+        Gaia Challenge model names.
+    seed0 : int
+        Seed of the first catalog.
+
+    Returns
+    -------
+    list of CampaignSpec
+    """
     if catalogs < 1 or not n_stars or not models:
         raise ValueError(f"need >= 1 catalog per cell, star counts and models; got {catalogs}, {n_stars}, {models}")
     bad = [m for m in models if m not in data.GAIA_CHALLENGE_MODELS]
@@ -62,7 +91,24 @@ def _band_width(bands, rh: float) -> float:
 # %% ../nbs/13_campaign.ipynb #c88005cb
 def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitConfig = FitConfig(),
              key_seed: int = 0) -> dict:
-    "Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy and return the campaign's figures."
+    """Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy and return the campaign's figures.
+
+    Parameters
+    ----------
+    spec : CampaignSpec
+        The catalog.
+    members : int
+        Keyword-only: ensemble size (bootstrapped when > 1).
+    config : FitConfig
+        Keyword-only: the fit's configuration.
+    key_seed : int
+        Keyword-only: seed of the fit's PRNG key.
+
+    Returns
+    -------
+    dict
+        The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68 (dimensionless) and wall_time_s [s].
+    """
     truth = data.truth_by_name(spec.model)
     cat = sample_mock(jax.random.key(spec.seed), truth, spec.n, verr=spec.verr)
     t0 = time.perf_counter()
@@ -94,7 +140,30 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
                  config: FitConfig = FitConfig(), scheduler: str | None = None, workers: int | None = None,
                  quiet: bool = False) -> list[dict]:
     """Fit every spec on a Dask cluster (scheduler address, or a LocalCluster of `workers` processes), appending each
-    result to out/results.jsonl as it completes; specs already there are skipped. Returns the results of all specs."""
+    result to out/results.jsonl as it completes; specs already there are skipped. Returns the results of all specs.
+
+    Parameters
+    ----------
+    specs : list of CampaignSpec
+        The catalogs.
+    out : str or Path
+        Output folder (created if missing).
+    members : int
+        Keyword-only: ensemble size of each fit.
+    config : FitConfig
+        Keyword-only: the fits' configuration.
+    scheduler : str, optional
+        Keyword-only: address of a Dask scheduler; None: a LocalCluster.
+    workers : int, optional
+        Keyword-only: LocalCluster worker processes; default half the cores.
+    quiet : bool
+        Keyword-only: True: no progress bar.
+
+    Returns
+    -------
+    list of dict
+        One row per spec (`fit_mock`, or the error of a failed fit).
+    """
     from dask.distributed import Client, LocalCluster, as_completed
     from tqdm.auto import tqdm
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -128,7 +197,18 @@ CAMPAIGN_TARGETS = {1000: dict(M_err_median=0.15, slope_within_03=0.80)}   # iss
 
 
 def summarize(rows: list[dict]) -> dict:
-    "Per (model, n) cell: catalogs, failures and the pooled figures (see above)."
+    """Per (model, n) cell: catalogs, failures and the pooled figures (see above).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Results of `run_campaign`.
+
+    Returns
+    -------
+    dict
+        {'MODEL_N': figures of the cell}.
+    """
     cells = {}
     for r in rows:
         cells.setdefault((r["model"], r["n"]), []).append(r)
@@ -145,7 +225,17 @@ def summarize(rows: list[dict]) -> dict:
 
 # %% ../nbs/13_campaign.ipynb #f94fc4a3
 def campaign_table(summary: dict) -> str:
-    "A markdown table of `summarize`'s cells, each missed 1000-star target marked with the amount it is missed by."
+    """A markdown table of `summarize`'s cells, each missed 1000-star target marked with the amount it is missed by.
+
+    Parameters
+    ----------
+    summary : dict
+        Output of `summarize`.
+
+    Returns
+    -------
+    str
+    """
     cols = ["M_err_median", "M_err_p90", "slope_err_median", "slope_within_03", "cusp_core_ok", "M_coverage95",
             "M_halfwidth68"]
     lines = ["| cell | catalogs | " + " | ".join(cols) + " | s/fit |", "|---" * (len(cols) + 3) + "|"]
@@ -161,7 +251,17 @@ def campaign_table(summary: dict) -> str:
 
 # %% ../nbs/13_campaign.ipynb #360519d0
 def plot_campaign(rows: list[dict]):
-    "Figure: M error, slope error, 95% coverage and 68% half-width per catalog (points) and per cell (bars)."
+    """Figure: M error, slope error, 95% coverage and 68% half-width per catalog (points) and per cell (bars).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Results of `run_campaign` (failed rows are left out).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
     ok = [r for r in rows if "error" not in r]
     cells = sorted({(r["n"], r["model"]) for r in ok})

@@ -28,7 +28,18 @@ def _number(spec: str, val: str) -> float:
 
 # %% ../nbs/14_cli.ipynb #115445fd
 def parse_beta(spec: str):
-    "'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc."
+    """'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc.
+
+    Parameters
+    ----------
+    spec : str
+        'iso', 'const:B' (B dimensionless, <= 1) or 'om:RA' (RA: anisotropy radius [kpc], > 0).
+
+    Returns
+    -------
+    AbstractAnisotropy
+        The anisotropy object of `background` (CLIError for a bad spec).
+    """
     from jeans_nbdev import background as bg
     kind, _, val = spec.strip().partition(":")
     try:
@@ -65,7 +76,23 @@ def _readable(path: str) -> Path:
 
 def read_catalog(path: str, verr: float | None = None, *, distance_kpc: float | None = None, sky_centre=None):
     """Catalog from a Gaia Challenge .dat/.txt or a .csv file (either may be .gz); verr [km/s] for every star; a CSV
-    on the sky (ra_deg, dec_deg) is projected at distance_kpc about sky_centre = (RA, Dec) [deg] (default its own)."""
+    on the sky (ra_deg, dec_deg) is projected at distance_kpc about sky_centre = (RA, Dec) [deg] (default its own).
+
+    Parameters
+    ----------
+    path : str
+        The catalog file.
+    verr : float, optional
+        Velocity error [km/s], > 0, given to every star (a CSV with its own verr_kms column refuses it); None: the file's own rule.
+    distance_kpc : float, optional
+        Keyword-only: distance [kpc] of the galaxy, needed for a CSV with sky positions.
+    sky_centre : tuple of two floats, optional
+        Keyword-only: (RA, Dec) [deg] about which sky positions are projected; None: the catalog's own centre.
+
+    Returns
+    -------
+    Catalog
+    """
     from jeans_nbdev import data
     p = _readable(path)
     if verr is not None and not (math.isfinite(verr) and verr > 0):
@@ -83,7 +110,21 @@ def read_catalog(path: str, verr: float | None = None, *, distance_kpc: float | 
 
 # %% ../nbs/14_cli.ipynb #5b302272
 def velocity_error_note(path: str, cat, verr: float | None) -> str:
-    "Which rule gave the stars of `read_catalog(path, verr)` their velocity errors, in words."
+    """Which rule gave the stars of `read_catalog(path, verr)` their velocity errors, in words.
+
+    Parameters
+    ----------
+    path : str
+        The catalog file.
+    cat : Catalog
+        The catalog read from it.
+    verr : float or None
+        The velocity error [km/s] given for every star (--verr), or None.
+
+    Returns
+    -------
+    str
+    """
     from jeans_nbdev.data import GAIA_ERR_KMS
     if verr is not None:
         return f"{verr:g} km/s for every star (--verr)"
@@ -102,7 +143,13 @@ PROFILE_COLUMNS = {   # quantity of inference.ProfileBands -> (column stem with 
     "slope": ("slope_dlnrho_dlnr", "logarithmic slope d ln rho / d ln r of the mass density (dimensionless)")}
 
 def profile_columns() -> dict:
-    "profiles.csv's columns, in order, with what each holds."
+    """profiles.csv's columns, in order, with what each holds.
+
+    Returns
+    -------
+    dict
+        {column name: meaning, with its unit}.
+    """
     from jeans_nbdev.inference import PERCENTILES
     out = {"r_kpc": "3D radius [kpc]",
            "constrained": "1 where r lies inside the radii the stars constrain (summary.json constrained_range_kpc), else 0"}
@@ -112,7 +159,19 @@ def profile_columns() -> dict:
 
 # %% ../nbs/14_cli.ipynb #1ac3d478
 def write_profiles_csv(bands, path) -> Path:
-    "profiles.csv: the columns of `profile_columns()`, one row per radius of `bands`."
+    """profiles.csv: the columns of `profile_columns()`, one row per radius of `bands`.
+
+    Parameters
+    ----------
+    bands : ProfileBands
+        The ensemble's bands (radii r [kpc]).
+    path : str or Path
+        The CSV file to write.
+
+    Returns
+    -------
+    Path
+    """
     import numpy as np
     cols = [bands.r, bands.constrained().astype(float)] + [p for q in PROFILE_COLUMNS for p in bands.percentiles(q)]
     np.savetxt(path, np.stack(cols, 1), delimiter=",", header=",".join(profile_columns()), comments="", fmt="%.8g")
@@ -218,7 +277,15 @@ LOCK_NAME = ".jeans_nbdev.lock"
 @contextmanager
 def claim_folder(folder, option: str = "--out"):
     """Hold `folder` (created if missing) for this process; CLIError if another run holds it or it cannot be written.
-    Yields a note on a previous run there that stopped without finishing (killed), or None."""
+    Yields a note on a previous run there that stopped without finishing (killed), or None.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The output folder; a lock file in it records this run (pid, host, start, command, state).
+    option : str
+        The command-line option that named the folder, for the error messages.
+    """
     folder = Path(folder)
     fd = _open_lock(folder, option)
     try:
@@ -369,7 +436,44 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
             distance_kpc: float | None = None, j_angle_deg: float = 0.5) -> dict:
     """Fit `catalog` (`data.vet` first, with `accept` and `drop_outliers`; `members` members, default
     `validation.DEFAULT_MEMBERS`; `config` a jeans.FitConfig; `photometry` a `data.Photometry` for the light profile);
-    write profiles.csv, summary.json (with J and D within j_angle_deg when distance_kpc is given) and figures to `out`."""
+    write profiles.csv, summary.json (with J and D within j_angle_deg when distance_kpc is given) and figures to `out`.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
+    beta : AbstractAnisotropy
+        The anisotropy beta(r) (dimensionless) of r [kpc] (e.g. from `parse_beta`).
+    out : str or Path
+        Output folder (held with `claim_folder`; checkpoints in out/checkpoints).
+    members : int, optional
+        Keyword-only: ensemble size (bootstrapped when > 1); default `validation.DEFAULT_MEMBERS`.
+    config : FitConfig, optional
+        Keyword-only: the fits' configuration; default FitConfig().
+    seed : int
+        Keyword-only: seed of the fits' PRNG key.
+    truth : TruthModel, optional
+        Keyword-only: the known answer of a mock, drawn and reported beside the fit.
+    inputs : dict, optional
+        Keyword-only: what the run was given (e.g. catalog path, beta spec), recorded in summary.json and used in the title.
+    quiet : bool
+        Keyword-only: True: no progress bars (nor the note that the profiles are being computed).
+    accept : sequence of str
+        Keyword-only: check codes of `data.CHECKS` whose errors are accepted.
+    drop_outliers : bool
+        Keyword-only: remove velocity outliers first.
+    photometry : Photometry, optional
+        Keyword-only: a sample of the light (x, y [kpc], optional pmem).
+    distance_kpc : float, optional
+        Keyword-only: distance [kpc] of the galaxy; given, summary.json has J- and D-factors.
+    j_angle_deg : float
+        Keyword-only: half-angle [deg] of the J- and D-factors.
+
+    Returns
+    -------
+    dict
+        The content of summary.json.
+    """
     import jax
     from jeans_nbdev import data, inference
     from jeans_nbdev.data import likely_members
@@ -793,7 +897,18 @@ class _Interrupts:
 def configure_jax(cache_dir: str | None = None) -> dict:
     """Call before JAX's first computation: one XLA CPU device per core (unless XLA_FLAGS sets a count), and JAX's
     persistent compilation cache in `cache_dir` (default $JEANS_NBDEV_CACHE, else ~/.cache/jeans_nbdev/jax; 'off':
-    none; JAX_COMPILATION_CACHE_DIR, when set, wins). Returns what it set."""
+    none; JAX_COMPILATION_CACHE_DIR, when set, wins). Returns what it set.
+
+    Parameters
+    ----------
+    cache_dir : str, optional
+        Folder of the persistent compilation cache, or 'off'.
+
+    Returns
+    -------
+    dict
+        cpu_devices and compilation_cache where they were set.
+    """
     import jax
     out, flags = {}, os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
@@ -825,7 +940,18 @@ def _import_all():
 
 # %% ../nbs/14_cli.ipynb #8b272614
 def main(argv=None) -> int:
-    "The command line: runs one command; returns the exit status (0 done, 2 bad input, 130 interrupted)."
+    """The command line: runs one command; returns the exit status (0 done, 2 bad input, 130 interrupted).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; None: sys.argv[1:].
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     intr, a = _Interrupts(), None
     try:
         a = _parser().parse_args(argv)     # --help and bad options answer before the heavy imports

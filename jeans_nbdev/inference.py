@@ -26,7 +26,18 @@ PROJECTED = ("Sigma", "sigma_los")                                      # functi
 
 
 def profile_pair(model):
-    "(nu, sigma_r2) callables from a pair or from an object with .nu and .sigma_r2 methods."
+    """(nu, sigma_r2) callables from a pair or from an object with .nu and .sigma_r2 methods.
+
+    Parameters
+    ----------
+    model : tuple or object
+        A (nu, sigma_r2) pair of callables of r [kpc] (nu [1/kpc^3], sigma_r^2 [(km/s)^2]), or an object with such .nu and .sigma_r2 methods (e.g. a JeansModel).
+
+    Returns
+    -------
+    tuple of two callables
+        (nu, sigma_r2).
+    """
     if isinstance(model, (tuple, list)) and len(model) == 2:
         return model
     if hasattr(model, "nu") and hasattr(model, "sigma_r2"):
@@ -35,7 +46,18 @@ def profile_pair(model):
 
 # %% ../nbs/09_inference.ipynb #89fb8063
 def for_inference(model):
-    "Float64 copy of a fitted JeansModel whose flow supports forward-mode autodiff (for M, rho and slope)."
+    """Float64 copy of a fitted JeansModel whose flow supports forward-mode autodiff (for M, rho and slope).
+
+    Parameters
+    ----------
+    model : JeansModel
+        A fitted model.
+
+    Returns
+    -------
+    JeansModel
+        The same model in float64, its flow with adjoint='direct'.
+    """
     from jeans_nbdev.flow import with_solver
     m = cast_floats(model, jnp.float64)
     return eqx.tree_at(lambda t: t.flow, m, with_solver(m.flow, adjoint="direct"))
@@ -43,7 +65,24 @@ def for_inference(model):
 # %% ../nbs/09_inference.ipynb #3ee410a7
 def member_profiles(model, beta: AbstractAnisotropy | None, r: Float[ArrayLike, "n"],
                     R: Float[ArrayLike, "m"] | None = None) -> dict[str, Float[Array, "..."]]:
-    "Every profile of one model: RADIAL quantities on r [kpc], PROJECTED ones on R [kpc] (default R = r)."
+    """Every profile of one model: RADIAL quantities on r [kpc], PROJECTED ones on R [kpc] (default R = r).
+
+    Parameters
+    ----------
+    model : tuple or object
+        A (nu, sigma_r2) pair or an object with .nu and .sigma_r2 (see `profile_pair`).
+    beta : AbstractAnisotropy or None
+        The anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    r : array of shape (n,)
+        3D radii [kpc] of the RADIAL quantities.
+    R : array of shape (m,), optional
+        Projected radii [kpc] of the PROJECTED quantities; default r.
+
+    Returns
+    -------
+    dict
+        nu [1/kpc^3], nu_slope, sigma_r2 [(km/s)^2], beta, M [Msun], rho [Msun/kpc^3], slope (on r); Sigma [1/kpc^2], sigma_los [km/s] (on R).
+    """
     nu, s2 = profile_pair(model)
     beta = isotropic() if beta is None else beta
     r = jnp.asarray(r, float)
@@ -56,7 +95,22 @@ def member_profiles(model, beta: AbstractAnisotropy | None, r: Float[ArrayLike, 
 
 # %% ../nbs/09_inference.ipynb #8f7a0889
 def constrained_range(R: Float[ArrayLike, "n"], lo: float = 5.0, hi: float = 95.0) -> tuple[float, float]:
-    "3D radii [kpc] the data constrain: [P_lo(R), 4/3 P_hi(R)] of the stars' projected radii R [kpc]."
+    """3D radii [kpc] the data constrain: [P_lo(R), 4/3 P_hi(R)] of the stars' projected radii R [kpc].
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars, finite and >= 0 (at least 2).
+    lo : float
+        Percentile [%] of R that gives the inner edge.
+    hi : float
+        Percentile [%] of R that, times 4/3, gives the outer edge.
+
+    Returns
+    -------
+    tuple of two floats
+        (inner, outer) radius [kpc].
+    """
     R = np.asarray(R, float)
     if R.ndim != 1 or R.size < 2 or not np.all(np.isfinite(R)) or np.any(R < 0):
         raise ValueError(f"constrained_range needs >= 2 finite non-negative projected radii, got shape {R.shape}")
@@ -80,7 +134,24 @@ def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool
                        method: str = "t") -> np.ndarray:
     """(len(q), ...) quantiles [q in %] of K ensemble members y (K, ...), per column. method 't': Student-t
     predictive band median + t_{K-1}(q) s sqrt(1 + pi/2K), in ln y where `log` and every member is > 0;
-    'empirical': the members' percentiles. One member: every quantile is that member."""
+    'empirical': the members' percentiles. One member: every quantile is that member.
+
+    Parameters
+    ----------
+    y : array of shape (K, ...)
+        One value per member (leading axis) and column [any unit: the quantiles are returned in it].
+    q : sequence of float
+        Percentiles [%]; default PERCENTILES.
+    log : bool
+        Keyword-only: build the 't' band in ln y for the columns where every member is > 0.
+    method : str
+        Keyword-only: 't' (predictive) or 'empirical' (member percentiles).
+
+    Returns
+    -------
+    numpy array of shape (len(q), ...)
+        The quantiles, in the unit of y.
+    """
     if method not in ("t", "empirical"):
         raise ValueError(f"method must be 't' or 'empirical', got {method!r}")
     y = np.asarray(y, float)
@@ -96,7 +167,21 @@ def ensemble_quantiles(y: Float[ArrayLike, "K ..."], q=PERCENTILES, *, log: bool
 # %% ../nbs/09_inference.ipynb #2b8bc379
 @dataclasses.dataclass(frozen=True)
 class ProfileBands:
-    "Profiles of K ensemble members on a radial grid, with bands from `ensemble_quantiles`. Radii in kpc."
+    """Profiles of K ensemble members on a radial grid, with bands from `ensemble_quantiles`. Radii in kpc.
+
+    Parameters
+    ----------
+    r : numpy array of shape (n,)
+        3D radii [kpc] of the RADIAL quantities.
+    R : numpy array of shape (m,)
+        Projected radii [kpc] of the PROJECTED quantities.
+    samples : dict
+        Quantity name -> (K, n) or (K, m) array of the members' profiles (units as in `member_profiles`).
+    r_range : tuple or None
+        (inner, outer) radii [kpc] the data constrain, or None (unknown).
+    method : str
+        Band method: 't' (predictive, default) or 'empirical' (member percentiles).
+    """
     r: np.ndarray                      # 3D radii (n,)
     R: np.ndarray                      # projected radii (m,)
     samples: dict                      # name -> (K, n) or (K, m) array
@@ -104,15 +189,52 @@ class ProfileBands:
     method: str = "t"                  # band method: 't' (predictive, default) or 'empirical' (member percentiles)
 
     def percentiles(self, name: str, q=PERCENTILES) -> np.ndarray:
-        "(len(q), n) quantiles [q in %] of the band of one quantity."
+        """(len(q), n) quantiles [q in %] of the band of one quantity.
+
+        Parameters
+        ----------
+        name : str
+            A quantity of `samples` (e.g. 'M', 'rho', 'sigma_los').
+        q : sequence of float
+            Percentiles [%]; default PERCENTILES.
+
+        Returns
+        -------
+        numpy array of shape (len(q), n)
+            In the quantity's unit.
+        """
         return ensemble_quantiles(self.samples[name], q, log=name in _POSITIVE, method=self.method)
 
     def median(self, name: str) -> np.ndarray:
-        "The band's centre (q = 50): the members' median."
+        """The band's centre (q = 50): the members' median.
+
+        Parameters
+        ----------
+        name : str
+            A quantity of `samples`.
+
+        Returns
+        -------
+        numpy array
+            In the quantity's unit.
+        """
         return self.percentiles(name, (50.0,))[0]
 
     def band(self, name: str, level: int = 68) -> tuple[np.ndarray, np.ndarray]:
-        "Lower and upper edge of the central 68% or 95% band."
+        """Lower and upper edge of the central 68% or 95% band.
+
+        Parameters
+        ----------
+        name : str
+            A quantity of `samples`.
+        level : int
+            68 or 95 [%].
+
+        Returns
+        -------
+        tuple of two numpy arrays
+            (lower, upper), in the quantity's unit.
+        """
         q = {68: (16.0, 84.0), 95: (2.5, 97.5)}[level]
         lo, hi = self.percentiles(name, q)
         return lo, hi
@@ -130,7 +252,27 @@ def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLik
                       R: Float[ArrayLike, "m"] | None = None, data_R: Float[ArrayLike, "k"] | None = None,
                       method: str = "t") -> ProfileBands:
     """Evaluate member_profiles for every model of an ensemble; data_R (stars' projected radii) sets r_range;
-    method: the bands' method ('t' or 'empirical', see `ensemble_quantiles`)."""
+    method: the bands' method ('t' or 'empirical', see `ensemble_quantiles`).
+
+    Parameters
+    ----------
+    models : sequence
+        The members: `for_inference` models or (nu, sigma_r2) pairs, at least one.
+    beta : AbstractAnisotropy or None
+        The anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    r : array of shape (n,)
+        3D radii [kpc] of the RADIAL quantities.
+    R : array of shape (m,), optional
+        Projected radii [kpc] of the PROJECTED quantities; default r.
+    data_R : array, optional
+        The stars' projected radii [kpc]: `constrained_range` of them becomes r_range; None: r_range None.
+    method : str
+        't' or 'empirical'.
+
+    Returns
+    -------
+    ProfileBands
+    """
     models = list(models)
     if not models:
         raise ValueError("ensemble_profiles needs at least one model")
@@ -148,7 +290,26 @@ _ABSOLUTE = ("slope", "nu_slope", "beta")   # log-slopes and beta: absolute erro
 
 
 def accuracy_table(bands: ProfileBands, truth: dict, r_half: float, lo: float = 0.25, hi: float = 4.0) -> dict:
-    "Per quantity: median/max error of the ensemble median and 95% coverage of `truth[name]` over lo-hi r_1/2."
+    """Per quantity: median/max error of the ensemble median and 95% coverage of `truth[name]` over lo-hi r_1/2.
+
+    Parameters
+    ----------
+    bands : ProfileBands
+        The fitted bands.
+    truth : dict
+        Quantity name -> callable of r [kpc] giving the true profile (in the quantity's unit).
+    r_half : float
+        Half-light radius r_1/2 [kpc].
+    lo : float
+        Inner edge of the compared radii [r_1/2].
+    hi : float
+        Outer edge of the compared radii [r_1/2].
+
+    Returns
+    -------
+    dict
+        Per quantity: median_err, max_err (relative; absolute for slopes and beta), coverage95 (fraction) and absolute (bool).
+    """
     sel = (bands.r >= lo * r_half) & (bands.r <= hi * r_half)
     if not sel.any():
         raise ValueError(f"no grid radius in [{lo}, {hi}] r_1/2 = [{lo * r_half:.3g}, {hi * r_half:.3g}] kpc")
@@ -201,7 +362,24 @@ def binned_profiles(R, vz, verr=None, *, nbin: int | None = None) -> dict:
     """The stars inside the 99th percentile of projected radius R [kpc] (a lone far star would stretch the last annulus)
     in equal-count bins (nbin: sqrt(N)/2 within 4..20): R (median per bin), edges, counts, Sigma [1/kpc^2] over all N
     stars (as the model's, integrating to 1) with its Poisson error, and sigma_los [km/s] with the errors verr removed
-    in quadrature, with its standard error (NaN where the errors exceed the spread)."""
+    in quadrature, with its standard error (NaN where the errors exceed the spread).
+
+    Parameters
+    ----------
+    R : array of shape (N,)
+        Projected radii [kpc] of the stars.
+    vz : array of shape (N,)
+        Line-of-sight velocities [km/s].
+    verr : float or array of shape (N,), optional
+        Velocity errors [km/s]; None: none.
+    nbin : int, optional
+        Keyword-only: number of bins; default sqrt(N)/2 within 4..20.
+
+    Returns
+    -------
+    dict
+        R, edges [kpc], counts, Sigma and Sigma_err [1/kpc^2], sigma_los and sigma_los_err [km/s], per bin.
+    """
     R, vz = np.asarray(R, float), np.asarray(vz, float)
     e2 = np.zeros_like(vz) if verr is None else np.broadcast_to(np.asarray(verr, float), vz.shape) ** 2
     n, order = len(R), np.argsort(R)
@@ -266,7 +444,31 @@ def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2
                data=None, title: str | None = None, ncols: int = 4, figsize_per=(3.6, 3.0), light=None):
     """A grid of panels, one per quantity, with bands, the truth (optional, dashed) and the binned stars of `data` (a
     catalog: R, vz, verr) on the projected panels (Sigma from `light`'s R where given: a photometric sample); a legend
-    panel; `title` on top. Returns the matplotlib figure."""
+    panel; `title` on top. Returns the matplotlib figure.
+
+    Parameters
+    ----------
+    bands : ProfileBands
+        The bands to draw.
+    names : sequence of str
+        The quantities, one panel each.
+    truth : dict or object, optional
+        The true profiles: quantity name -> callable of the radius [kpc], or an object with TruthModel's methods (mass, rho, slope, nu, sigma_r2, ...).
+    data : Catalog, optional
+        Stars binned on the projected panels (R [kpc], vz and verr [km/s]).
+    title : str, optional
+        Figure title.
+    ncols : int
+        Panels per row.
+    figsize_per : tuple of two floats
+        (width, height) [inch] of one panel.
+    light : Photometry, optional
+        Photometric sample whose R [kpc] gives the binned Sigma.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
     nrows = -(-(len(names) + 1) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per[0] * ncols, figsize_per[1] * nrows), squeeze=False)
@@ -324,7 +526,28 @@ def j_factor(rho, distance_kpc: float, theta_deg: float, r_range: tuple | None =
 
     rho: callable r [kpc] -> Msun/kpc^3. r_range: constrained radii [kpc]; outside them rho is a power-law
     continuation (see above) and `*_from_beyond_range` says what fraction of J and D it gives.
-    r_t: truncation radius [kpc] (default 1e3 x the larger of R_theta and the constrained range)."""
+    r_t: truncation radius [kpc] (default 1e3 x the larger of R_theta and the constrained range).
+
+    Parameters
+    ----------
+    rho : callable
+        Dark-matter density rho(r) [Msun/kpc^3] of r [kpc].
+    distance_kpc : float
+        Distance [kpc] of the galaxy, > 0.
+    theta_deg : float
+        Half-angle [deg] of the cone, in (0, 10).
+    r_range : tuple of two floats, optional
+        (inner, outer) constrained radii [kpc]; None: rho used as it is at every radius.
+    r_t : float, optional
+        Truncation radius [kpc] of the integrals.
+    r_min : float
+        Inner radius [kpc] of the integrals.
+
+    Returns
+    -------
+    dict
+        J [GeV^2 cm^-5], log10J, D [GeV cm^-2], log10D, R_theta_kpc [kpc], extrapolated, J_from_beyond_range, D_from_beyond_range.
+    """
     if not (distance_kpc > 0 and 0 < theta_deg < 10):
         raise ValueError(f"need distance_kpc > 0 and 0 < theta_deg < 10 (small-angle), got {distance_kpc}, {theta_deg}")
     R_theta = distance_kpc * np.tan(np.radians(theta_deg))
@@ -343,7 +566,25 @@ def j_factor(rho, distance_kpc: float, theta_deg: float, r_range: tuple | None =
 def ensemble_j_factor(models, beta, distance_kpc: float, theta_deg: float = 0.5, r_range: tuple | None = None) -> dict:
     """J and D [GeV^2 cm^-5, GeV cm^-2] within theta_deg of a galaxy at distance_kpc for every member (`for_inference`
     models or (nu, sigma_r2) pairs) with anisotropy `beta`, as bands: {"angle_deg", "distance_kpc", "J": {...},
-    "D": {...}} with log10 percentiles (PERCENTILES) and the median fraction from beyond `r_range` [kpc]."""
+    "D": {...}} with log10 percentiles (PERCENTILES) and the median fraction from beyond `r_range` [kpc].
+
+    Parameters
+    ----------
+    models : sequence
+        The members: `for_inference` models or (nu, sigma_r2) pairs.
+    beta : AbstractAnisotropy
+        The anisotropy beta(r) (dimensionless) of r [kpc] of the fits.
+    distance_kpc : float
+        Distance [kpc] of the galaxy, > 0.
+    theta_deg : float
+        Half-angle [deg] of the cone, in (0, 10).
+    r_range : tuple of two floats, optional
+        (inner, outer) constrained radii [kpc] (see `j_factor`).
+
+    Returns
+    -------
+    dict
+    """
     rows = []
     for m in models:
         nu, s2 = profile_pair(m)

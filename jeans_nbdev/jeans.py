@@ -29,7 +29,33 @@ __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', '
 class JeansModel(eqx.Module):
     """n(r) [1/kpc^3] from a RadialFlow, sigma_r^2(r) [(km/s)^2] from a SigmaR2Net, v_sys [km/s], fixed beta(r), and the
     shape of the local velocity distribution: velocity='mixture' (a VelocityShape scale mixture, the default) or
-    'gauss' (shape None)."""
+    'gauss' (shape None).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Initialisation of the networks (split between the flow and sigma_r^2; folded for the velocity shape).
+    scale : float
+        Keyword-only: radius scale [kpc] of the flow and of the networks' input (e.g. the median projected radius), > 0.
+    v_scale : float
+        Keyword-only: velocity scale [km/s] of sigma_r^2 (e.g. the stars' dispersion), > 0.
+    v_sys : float
+        Initial systemic velocity [km/s].
+    beta : AbstractAnisotropy, optional
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    width : int
+        Hidden units per layer of the flow's MLP.
+    depth : int
+        Hidden layers of the flow's MLP.
+    n_steps : int
+        RK4 steps of the flow's ODE.
+    sigma_width : int
+        Hidden units per layer of the sigma_r^2 network.
+    cusp : None, float or 'learn'
+        The flow's cusp power c (dimensionless, >= 0): None cored, a number fixed, 'learn' learnable.
+    velocity : str
+        Local velocity distribution: 'mixture' (VelocityShape scale mixture) or 'gauss'.
+    """
     flow: RadialFlow
     sigma: SigmaR2Net
     v_sys: Array
@@ -49,23 +75,69 @@ class JeansModel(eqx.Module):
         self.shape = VelocityShape(jax.random.fold_in(key, 2), scale=scale) if velocity == "mixture" else None
 
     def log_nu(self, r: Float[Array, "..."]) -> Float[Array, "..."]:
-        "ln n(r) [1/kpc^3], any shape (exact reverse ODE solve)."
+        """ln n(r) [1/kpc^3], any shape (exact reverse ODE solve).
+
+        Parameters
+        ----------
+        r : array
+            3D radii [kpc], > 0, any shape.
+
+        Returns
+        -------
+        array
+            ln n [ln(1/kpc^3)], shaped like r.
+        """
         r = jnp.asarray(r)
         return self.flow.log_nu(r.reshape(-1)).reshape(r.shape)
 
     def nu(self, r: Float[Array, "..."]) -> Float[Array, "..."]:
-        "Tracer density n(r) [1/kpc^3], normalised to one star."
+        """Tracer density n(r) [1/kpc^3], normalised to one star.
+
+        Parameters
+        ----------
+        r : array
+            3D radii [kpc], > 0, any shape.
+
+        Returns
+        -------
+        array
+            n [1/kpc^3], shaped like r.
+        """
         return jnp.exp(self.log_nu(r))
 
     def sigma_r2(self, r: Float[Array, "..."]) -> Float[Array, "..."]:
-        "Radial velocity dispersion squared [(km/s)^2]."
+        """Radial velocity dispersion squared [(km/s)^2].
+
+        Parameters
+        ----------
+        r : array
+            3D radii [kpc], > 0, any shape.
+
+        Returns
+        -------
+        array
+            sigma_r^2 [(km/s)^2], shaped like r.
+        """
         return self.sigma(r)
 
 # %% ../nbs/08_jeans.ipynb #4bc5e45d
 _PARTS = ("flow", "sigma", "v_sys", "shape")
 
 def trainable(model: JeansModel, parts) -> JeansModel:
-    "Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys', 'shape')."
+    """Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys', 'shape').
+
+    Parameters
+    ----------
+    model : JeansModel
+        The model.
+    parts : iterable of str
+        Parts to train, from 'flow', 'sigma', 'v_sys' and 'shape' (a missing shape, for Gaussian velocities, is skipped).
+
+    Returns
+    -------
+    JeansModel-shaped pytree of bool
+        An equinox filter spec for `train`.
+    """
     bad = set(parts) - set(_PARTS)
     if bad:
         raise ValueError(f"unknown model parts {sorted(bad)}; choose from {_PARTS}")
@@ -84,7 +156,23 @@ SIGMA_PRIORS = {   # sigma_prior -> (variable of the roughness, order of the dif
 
 @dataclass(frozen=True)
 class PriorConfig:
-    "The priors of the Jeans fit. Weights are for 1000 stars; `fit` applies them as w x 1000 / N."
+    """The priors of the Jeans fit. Weights are for 1000 stars; `fit` applies them as w x 1000 / N.
+
+    Parameters
+    ----------
+    smooth_n : float
+        Weight (dimensionless, >= 0) of the curvature of ln n in ln r.
+    smooth_sigma : float
+        Weight (dimensionless, >= 0) of the roughness of ln sigma_r^2 (and of the mixture logits' curvature).
+    sigma_prior : str
+        Which roughness of ln sigma_r^2: a key of SIGMA_PRIORS ('logparabola', 'powerlaw' or 'regular').
+    mass_prior : float
+        Weight (dimensionless, >= 0; 0: off; not scaled with N) of the penalty on M(<r) < 0 and rho(r) < 0.
+    sigma_prior_to : float
+        Where the sigma_r^2, shape and mass priors' grid ends [median projected radii], above grid[0].
+    grid : tuple
+        The density prior's log-spaced grid: (from, to) [median projected radii] and the number of points.
+    """
     smooth_n: float = 3e-3             # weight of the curvature of ln n in ln r
     smooth_sigma: float = 3e-2         # weight of the roughness of ln sigma_r^2 (and of the mixture logits' curvature)
     sigma_prior: str = "logparabola"   # which roughness of ln sigma_r^2: a key of SIGMA_PRIORS
@@ -120,7 +208,47 @@ class JeansLoss(eqx.Module):
     vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen: `table`, or the model's
     flow tabulated without gradient) or 'joint'.
     kind: 'los' (exact line of sight) or 'kernel' (smeared samples). Its terms: nll, smooth_n, smooth_sigma,
-    smooth_shape, mass_prior."""
+    smooth_shape, mass_prior.
+
+    Made by `make_jeans_loss`, which sets the fields below.
+
+    Parameters
+    ----------
+    lo : array
+        ln r [ln kpc] where the penalty grids start.
+    hi : array
+        ln r [ln kpc] where the density penalty grid ends.
+    w_n : array
+        Weight (dimensionless) of the curvature of ln n.
+    w_s : array
+        Weight (dimensionless) of the roughness of ln sigma_r^2 and of the mixture logits' curvature.
+    w_m : array
+        Weight (dimensionless) of the M >= 0, rho >= 0 penalty (the mass prior, not scaled with N).
+    table : tuple or None
+        Frozen (ln r [ln kpc], ln n [ln(1/kpc^3)]) for the 'velocities' stage; None: tabulate the model's flow.
+    h : array
+        Position kernel width [kpc] (kernel loss).
+    h_v : array
+        Velocity kernel width [km/s] (kernel loss).
+    r_med : array
+        Median projected radius [kpc]: the scale of the ln(1 + r/R) variable.
+    hi_s : array
+        ln r [ln kpc] where the sigma_r^2, shape and mass priors' grid ends.
+    stage : str
+        'positions', 'velocities' or 'joint'.
+    kind : str
+        'los' or 'kernel'.
+    n_table : int
+        Points of the flow's radial table.
+    n_model : int
+        Model samples per step (kernel loss).
+    n_grid : int
+        Points of the density penalty grid.
+    n_grid_s : int
+        Points of the sigma_r^2, shape and mass priors' grid.
+    sigma_prior : str
+        A key of SIGMA_PRIORS: which roughness of ln sigma_r^2 is penalised.
+    """
     lo: Array                    # ln r [ln kpc] where the penalty grid starts
     hi: Array                    # ... and ends
     w_n: Array                   # weight of the ln n curvature
@@ -233,7 +361,22 @@ def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
     """Per-star arrays for the trainer: x, y, R [kpc], vz, verr [km/s] (verr = 0 where the catalog has none) and,
     when the catalog has membership probabilities, w = pmem: each star's log-likelihood counts with that weight.
     With a `photometry` sample (x, y [kpc], optional pmem) its stars come first, and flags pos (the star's position
-    samples the light) and vel (it has a velocity) say what each row contributes (see "Two samples")."""
+    samples the light) and vel (it has a velocity) say what each row contributes (see "Two samples").
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars: x, y, R [kpc], vz [km/s], optional verr [km/s] and pmem.
+    dtype : jax dtype
+        Floating-point type of the arrays.
+    photometry : Photometry, optional
+        A sample of the light (x, y [kpc], optional pmem); None: the catalog's positions trace the light.
+
+    Returns
+    -------
+    dict
+        Arrays with a leading star axis: x, y, R, vz, verr, and w, pos, vel where they apply.
+    """
     verr = np.zeros(catalog.n) if catalog.verr is None else np.asarray(catalog.verr)
     cols = dict(x=catalog.x, y=catalog.y, R=catalog.R, vz=catalog.vz, verr=verr)
     if photometry is not None:
@@ -252,7 +395,37 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     """JeansLoss for one stage. The density's penalty grid is `prior.grid[2]` radii over [grid[0], grid[1]] x median(R)
     [kpc], log-spaced; the sigma_r^2, shape and mass priors use the same start and spacing out to prior.sigma_prior_to x
     median(R). weight_scale multiplies the smoothness weights (fit passes 1000 / N). `table` = frozen (ln r, ln n) for
-    stage 'velocities' (None: the flow of the model being fitted, tabulated at every step without gradient)."""
+    stage 'velocities' (None: the flow of the model being fitted, tabulated at every step without gradient).
+
+    Parameters
+    ----------
+    stage : str
+        'positions', 'velocities' or 'joint'.
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars: their median scales the grids.
+    prior : PriorConfig
+        The priors' weights and grids.
+    weight_scale : float
+        Factor (dimensionless) on the smoothness weights (not on the mass prior).
+    kind : str
+        'los' (exact line of sight) or 'kernel' (smeared samples).
+    table : tuple, optional
+        Frozen (ln r [ln kpc], ln n [ln(1/kpc^3)]) for stage 'velocities'.
+    n_table : int
+        Points of the flow's radial table.
+    n_model : int
+        Model samples per step (kernel loss).
+    h : float
+        Position kernel width [kpc] (kernel loss).
+    h_v : float
+        Velocity kernel width [km/s] (kernel loss).
+    dtype : jax dtype
+        Floating-point type of the loss's arrays.
+
+    Returns
+    -------
+    JeansLoss
+    """
     if stage not in ("positions", "velocities", "joint") or kind not in ("los", "kernel"):
         raise ValueError(f"unknown stage {stage!r} or kind {kind!r}")
     lo, hi, n = prior.grid
@@ -276,7 +449,23 @@ def _stage_steps(steps, lr):
 # %% ../nbs/08_jeans.ipynb #c845510b
 @dataclass(frozen=True)
 class ModelConfig:
-    "The networks of a JeansModel."
+    """The networks of a JeansModel.
+
+    Parameters
+    ----------
+    width : int
+        Hidden units per layer of the flow's MLP.
+    depth : int
+        Hidden layers of the flow's MLP.
+    n_steps : int
+        RK4 steps of the flow's ODE.
+    sigma_width : int
+        Hidden units per layer of the sigma_r^2 network.
+    cusp : None, float or 'learn'
+        The flow's cusp power c (dimensionless): None (core), c >= 0 fixed, or 'learn'.
+    velocity : str
+        Local velocity distribution: 'mixture' (scale mixture) or 'gauss'.
+    """
     width: int = 32                    # flow MLP width
     depth: int = 2                     # flow MLP hidden layers
     n_steps: int = 8                   # RK4 steps of the flow's ODE
@@ -292,7 +481,37 @@ class ModelConfig:
 @dataclass(frozen=True)
 class FitConfig:
     """Everything that decides a Jeans fit besides the data, the anisotropy and the keys. steps/lr: a number s (lr)
-    gives (s, s, s // 2) steps ((lr, lr, lr / 5)) for the stages (positions, velocities, joint), or a 3-tuple."""
+    gives (s, s, s // 2) steps ((lr, lr, lr / 5)) for the stages (positions, velocities, joint), or a 3-tuple.
+
+    Parameters
+    ----------
+    steps : int or tuple of 3 ints
+        Optimiser steps per stage.
+    lr : float or tuple of 3 floats
+        Peak learning rate per stage.
+    loss : str
+        'los' (exact line of sight) or 'kernel' (smeared samples; needs velocity='gauss').
+    batch_size : int
+        Stars per step.
+    val_fraction : float
+        Fraction of the stars held out for validation and early stopping (dimensionless).
+    eval_every : int
+        Steps between validations.
+    checkpoint_every : int or None
+        Steps between checkpoints within a stage (with a checkpoint folder); None: only at the end of a stage.
+    n_table : int
+        Points of the flow's radial table.
+    n_model : int
+        Model samples per step (kernel loss).
+    positions_only : bool
+        Stop after the positions stage.
+    dtype : str
+        Training precision, e.g. 'float32' (the fitted model is returned in float64).
+    model : ModelConfig
+        The networks.
+    prior : PriorConfig
+        The priors.
+    """
     steps: int | tuple = 600           # optimiser steps per stage
     lr: float | tuple = 1e-2           # peak learning rate per stage
     loss: str = "los"                  # 'los' (exact line of sight) or 'kernel' (smeared samples; velocity='gauss')
@@ -313,7 +532,17 @@ class FitConfig:
             raise ValueError("loss='kernel' supports Gaussian velocities only: set velocity='gauss'")
         _stage_steps(self.steps, self.lr)
     def set(self, **options) -> "FitConfig":
-        "A copy with options replaced, by field name of FitConfig, ModelConfig or PriorConfig (the names are unique)."
+        """A copy with options replaced, by field name of FitConfig, ModelConfig or PriorConfig (the names are unique).
+
+        Parameters
+        ----------
+        options : keyword arguments
+            Field names of FitConfig, ModelConfig or PriorConfig and their new values (ValueError for an unknown name).
+
+        Returns
+        -------
+        FitConfig
+        """
         own = {f.name for f in fields(FitConfig)} - {"model", "prior"}
         parts = {"model": {f.name for f in fields(ModelConfig)}, "prior": {f.name for f in fields(PriorConfig)}}
         bad = set(options) - own - set().union(*parts.values())
@@ -331,7 +560,17 @@ class FitConfig:
 # %% ../nbs/08_jeans.ipynb #9d9f0416
 @dataclass
 class FitResult:
-    "Outcome of `fit`: the float64 model, each stage's TrainResult and the wall time [s]."
+    """Outcome of `fit`: the float64 model, each stage's TrainResult and the wall time [s].
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model, in float64.
+    stages : dict
+        {stage name: TrainResult} of the stages run.
+    wall_time : float
+        Wall time [s] of the fit.
+    """
     model: JeansModel
     stages: dict
     wall_time: float
@@ -341,12 +580,31 @@ STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
 
 # %% ../nbs/08_jeans.ipynb #cd149488
 class FrozenDensity(eqx.Module):
-    "The density of the velocities stage: a flow's (ln r [ln kpc], ln n [1/kpc^3]) table, in the flow's place."
+    """The density of the velocities stage: a flow's (ln r [ln kpc], ln n [1/kpc^3]) table, in the flow's place.
+
+    Parameters
+    ----------
+    ln_r : array
+        ln r [ln kpc] of the table.
+    ln_n : array
+        ln n [ln(1/kpc^3)] at those radii.
+    """
     ln_r: Array
     ln_n: Array
 
     def radial_table(self, n_base: int | None = None) -> tuple[Array, Array]:
-        "The frozen table (`n_base` is the flow's argument, ignored: the table was made with the fit's n_table)."
+        """The frozen table (`n_base` is the flow's argument, ignored: the table was made with the fit's n_table).
+
+        Parameters
+        ----------
+        n_base : int, optional
+            Ignored.
+
+        Returns
+        -------
+        tuple of two arrays
+            (ln r [ln kpc], ln n [ln(1/kpc^3)]).
+        """
         return self.ln_r, self.ln_n
 
 
@@ -405,7 +663,33 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConf
     resample the training stars with replacement. checkpoint_dir: checkpoints per stage, so an interrupt loses little.
     accept: consistency checks (`data.CHECKS`) to fit despite (`data.vet`); None: the caller has vetted `catalog`.
     photometry: a sample of the light (x, y [kpc], optional pmem; e.g. `data.Photometry`): nu comes from it and the
-    velocities enter as p(v_z | R) (see "Two samples"); None: nu from the catalog's own positions."""
+    velocities enter as p(v_z | R) (see "Two samples"); None: nu from the catalog's own positions.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
+    beta : AbstractAnisotropy, optional
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    key : jax PRNG key
+        Keyword-only: the model's initialisation and the training randomness.
+    config : FitConfig
+        Everything else that decides the fit.
+    bootstrap_key : jax PRNG key, optional
+        Resample the training stars with replacement with this key; None: no resampling.
+    checkpoint_dir : str, optional
+        Folder of the checkpoints (one subfolder per stage); None: none.
+    quiet : bool
+        True: no progress bars.
+    accept : sequence of str or None
+        Check codes of `data.CHECKS` whose errors are accepted; None: no checks (already vetted).
+    photometry : Photometry, optional
+        A sample of the light (x, y [kpc], optional pmem).
+
+    Returns
+    -------
+    FitResult
+    """
     catalog = catalog if accept is None else vet(catalog, accept)
     t0 = time.perf_counter()
     release_compiled_if_crowded()
@@ -416,7 +700,21 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConf
 # %% ../nbs/08_jeans.ipynb #3a213417
 @dataclass
 class FitEnsembleResult:
-    "Outcome of `fit_ensemble`: the members' FitResults, their float64 models and whether they were bootstrapped / batched."
+    """Outcome of `fit_ensemble`: the members' FitResults, their float64 models and whether they were bootstrapped / batched.
+
+    Parameters
+    ----------
+    members : list of FitResult
+        One per member.
+    models : list of JeansModel
+        The members' float64 models.
+    bootstrap : bool
+        Whether each member resampled the stars.
+    wall_time : float
+        Wall time [s] of the whole ensemble.
+    batched : bool
+        Whether the members were trained together.
+    """
     members: list
     models: list
     bootstrap: bool
@@ -429,7 +727,37 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config
                  batched: bool = True, accept=(), photometry=None) -> FitEnsembleResult:
     """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars): trained together
     (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i).
-    accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none."""
+    accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
+    beta : AbstractAnisotropy, optional
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    key : jax PRNG key
+        Keyword-only: split into each member's fit and bootstrap keys.
+    config : FitConfig
+        The settings of every member's fit.
+    members : int
+        Ensemble size, >= 1.
+    bootstrap : bool
+        Resample each member's training stars with replacement.
+    checkpoint_dir : str, optional
+        Folder of the checkpoints; None: none.
+    quiet : bool
+        True: no progress bars.
+    batched : bool
+        Train the members together (True) or one after the other.
+    accept : sequence of str or None
+        As in `fit`.
+    photometry : Photometry, optional
+        As in `fit`.
+
+    Returns
+    -------
+    FitEnsembleResult
+    """
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
     catalog = catalog if accept is None else vet(catalog, accept)
@@ -451,20 +779,62 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config
 # %% ../nbs/08_jeans.ipynb #c4bef509
 @dataclass
 class HeldOutComparison:
-    "Per-star held-out log-likelihoods [ln(1/(kpc^2 km/s))] of one catalog under fits with different configurations."
+    """Per-star held-out log-likelihoods [ln(1/(kpc^2 km/s))] of one catalog under fits with different configurations.
+
+    Parameters
+    ----------
+    options : list of dict
+        The option dicts (`FitConfig.set` keywords), in order.
+    loglik : numpy array of shape (n_options, n_held_out)
+        ln p(R_a, v_a) [ln(1/(kpc^2 km/s))] of each held-out star under each fit.
+    val_idx : numpy array
+        Rows of the held-out stars in the catalog.
+    fits : list of FitResult
+        The fits.
+    """
     options: list            # the option dicts (FitConfig.set keywords), in order
     loglik: np.ndarray       # (n_options, n_held_out) ln p(R_a, v_a) of each held-out star
     val_idx: np.ndarray      # rows of the held-out stars in the catalog
     fits: list               # the FitResults
 
     def difference(self, i: int, j: int) -> tuple[float, float]:
-        "(sum over held-out stars of ln p_i - ln p_j [nats], its standard error from the paired per-star differences)"
+        """(sum over held-out stars of ln p_i - ln p_j [nats], its standard error from the paired per-star differences)
+
+        Parameters
+        ----------
+        i : int
+            Index of the first option.
+        j : int
+            Index of the second option.
+
+        Returns
+        -------
+        tuple of two floats
+            The summed difference [nats] and its standard error [nats].
+        """
         d = self.loglik[i] - self.loglik[j]
         return float(d.sum()), float(d.std(ddof=1) * np.sqrt(d.size))
 
 # %% ../nbs/08_jeans.ipynb #6b608900
 def heldout_loglik(model: JeansModel, catalog, idx, n_table: int = 128) -> np.ndarray:
-    "Exact per-star ln p(R, v_z) (position and velocity, with errors) of the stars `idx` of `catalog` under `model`."
+    """Exact per-star ln p(R, v_z) (position and velocity, with errors) of the stars `idx` of `catalog` under `model`.
+
+    Parameters
+    ----------
+    model : JeansModel
+        The fitted model.
+    catalog : Catalog
+        The stars.
+    idx : int array
+        Rows of the stars to evaluate.
+    n_table : int
+        Points of the flow's radial table.
+
+    Returns
+    -------
+    numpy array of shape (len(idx),)
+        ln p(R, v_z) [ln(1/(kpc^2 km/s))].
+    """
     batch = {k: v[np.asarray(idx)] for k, v in catalog_data(catalog, jnp.float64).items()}
     return np.asarray(_los_star_ll(model, batch, model.flow.radial_table(n_table)))
 
@@ -472,7 +842,29 @@ def heldout_loglik(model: JeansModel, catalog, idx, n_table: int = 128) -> np.nd
 def compare_heldout(catalog, beta, options: list[dict], *, key, config: FitConfig = FitConfig(),
                     val_fraction: float = 0.2, quiet: bool = True) -> HeldOutComparison:
     """Fit `catalog` once per dict of `FitConfig.set` options in `options` (on top of `config`), each holding out the
-    same `val_fraction` of the stars, and return every fit's per-star log-likelihood of the held-out stars."""
+    same `val_fraction` of the stars, and return every fit's per-star log-likelihood of the held-out stars.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The stars.
+    beta : AbstractAnisotropy or None
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc] of every fit; None: isotropic.
+    options : list of dict
+        At least two dicts of `FitConfig.set` keywords.
+    key : jax PRNG key
+        Keyword-only: the same key for every fit, so that they hold out the same stars.
+    config : FitConfig
+        The base configuration.
+    val_fraction : float
+        Fraction of the stars held out (dimensionless), in (0, 1).
+    quiet : bool
+        True: no progress bars.
+
+    Returns
+    -------
+    HeldOutComparison
+    """
     if len(options) < 2 or not 0 < val_fraction < 1:
         raise ValueError(f"need >= 2 option dicts and 0 < val_fraction < 1, got {len(options)} and {val_fraction}")
     fits = [fit(catalog, beta, key=key, config=config.set(val_fraction=val_fraction, **o), quiet=quiet) for o in options]

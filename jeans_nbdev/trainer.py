@@ -29,7 +29,47 @@ _RESULT_FIELDS = ("steps", "lr", "warmup", "final_lr_frac", "optimizer", "weight
 # %% ../nbs/07_trainer.ipynb #be8dadd0
 @dataclass(frozen=True)
 class TrainConfig:
-    "Settings of `train`. Fields listed in `_RESULT_FIELDS` change the result; the rest only logging/IO."
+    """Settings of `train`. Fields listed in `_RESULT_FIELDS` change the result; the rest only logging/IO.
+
+    Parameters
+    ----------
+    steps : int
+        Optimiser updates; the cosine schedule spans them (>= 1).
+    lr : float
+        Peak learning rate (> 0).
+    warmup : int
+        Linear warm-up steps from 0 to `lr` (0 <= warmup < steps).
+    final_lr_frac : float
+        The cosine decays to lr * final_lr_frac at `steps` (dimensionless, in [0, 1]).
+    optimizer : str
+        'adam' or 'adamw'.
+    weight_decay : float
+        Decoupled weight decay (adamw only).
+    clip_norm : float or None
+        Clip the global gradient norm to this (> 0); None: no clipping.
+    batch_size : int or None
+        Stars per step (a fresh permutation each epoch); None: all training stars every step.
+    val_fraction : float
+        Fraction of the stars held out for validation and early stopping, in [0, 1); 0: no validation.
+    eval_every : int
+        Steps between validation evaluations.
+    patience : int or None
+        Evaluations without improvement before stopping; None: never stop early.
+    min_delta : float
+        A validation improvement smaller than this (in the loss's units) does not count.
+    checkpoint_every : int or None
+        Steps between checkpoints (with a checkpoint folder); None: only at the end.
+    chunk : int
+        Steps per compiled call: progress, callback and host checks happen between chunks.
+    quiet : bool
+        True: no progress bar.
+    desc : str
+        Progress-bar label.
+    steps_after : int
+        Steps of the stages still to come in the same job (for the bar's overall time estimate).
+    stages_after : int
+        How many stages are still to come (each compiles about as long as this one).
+    """
     steps: int = 1000                 # optimiser updates; the cosine schedule spans them
     lr: float = 3e-3                  # peak learning rate
     warmup: int = 50                  # linear warm-up steps from 0 to `lr`
@@ -65,7 +105,18 @@ class TrainConfig:
 
 # %% ../nbs/07_trainer.ipynb #65405438
 def make_schedule(cfg: TrainConfig) -> optax.Schedule:
-    "Linear warm-up 0 -> `cfg.lr` over `cfg.warmup` steps, then cosine to `cfg.lr * cfg.final_lr_frac` at `cfg.steps`."
+    """Linear warm-up 0 -> `cfg.lr` over `cfg.warmup` steps, then cosine to `cfg.lr * cfg.final_lr_frac` at `cfg.steps`.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The settings (its lr, warmup, final_lr_frac and steps are used).
+
+    Returns
+    -------
+    optax.Schedule
+        Learning rate as a function of the optimiser step.
+    """
     end = cfg.lr * cfg.final_lr_frac
     if cfg.warmup == 0:
         return optax.cosine_decay_schedule(cfg.lr, cfg.steps, alpha=cfg.final_lr_frac)
@@ -74,7 +125,17 @@ def make_schedule(cfg: TrainConfig) -> optax.Schedule:
 # %% ../nbs/07_trainer.ipynb #86329618
 @functools.lru_cache(maxsize=64)
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
-    "Adam/AdamW on `make_schedule(cfg)`, after global-norm clipping. Cached per config so jitted steps are reused."
+    """Adam/AdamW on `make_schedule(cfg)`, after global-norm clipping. Cached per config so jitted steps are reused.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The settings (optimizer, weight_decay, clip_norm and the schedule's fields); hashable, as the cache needs.
+
+    Returns
+    -------
+    optax.GradientTransformation
+    """
     sched = make_schedule(cfg)
     if cfg.optimizer == "adam":
         opt = optax.adam(sched)
@@ -84,7 +145,22 @@ def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
 
 # %% ../nbs/07_trainer.ipynb #af68302b
 def split_stars(key, n: int, val_fraction: float) -> tuple[Int[Array, "n_train"], Int[Array, "n_val"]]:
-    "Disjoint sorted (train, validation) star indices; round(val_fraction * n) stars are held out."
+    """Disjoint sorted (train, validation) star indices; round(val_fraction * n) stars are held out.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the split (a random permutation of the stars).
+    n : int
+        Number of stars, >= 2.
+    val_fraction : float
+        Fraction of the stars held out (dimensionless, in [0, 1)).
+
+    Returns
+    -------
+    tuple of two int arrays
+        Sorted training indices (n - n_val,) and validation indices (n_val,).
+    """
     if n < 2:
         raise ValueError(f"split_stars: need at least 2 stars, got n = {n}")
     n_val = int(round(val_fraction * n))
@@ -93,12 +169,44 @@ def split_stars(key, n: int, val_fraction: float) -> tuple[Int[Array, "n_train"]
 
 # %% ../nbs/07_trainer.ipynb #06f90269
 def bootstrap_indices(key, idx: Int[Array, "m"]) -> Int[Array, "m"]:
-    "Resample the index array `idx` with replacement (same length)."
+    """Resample the index array `idx` with replacement (same length).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the resample.
+    idx : int array of shape (m,)
+        Star indices to resample.
+
+    Returns
+    -------
+    int array of shape (m,)
+        m indices drawn uniformly from `idx` with replacement.
+    """
     return idx[jax.random.randint(key, idx.shape, 0, idx.shape[0])]
 
 # %% ../nbs/07_trainer.ipynb #376481b2
 def batch_indices(key, n: int, batch_size: int, step) -> Int[Array, "batch_size"]:
-    "Rows of minibatch `step` out of n: a pure function of (key, step), one fresh permutation per epoch."
+    """Rows of minibatch `step` out of n: a pure function of (key, step), one fresh permutation per epoch.
+
+    An epoch is n // batch_size minibatches; the n mod batch_size stars left over by an epoch's permutation are not used in it.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        Randomness of the shuffling (folded with the epoch number).
+    n : int
+        Number of rows (training stars).
+    batch_size : int
+        Rows per minibatch, <= n.
+    step : int or int scalar array
+        Optimiser step (may be traced).
+
+    Returns
+    -------
+    int array of shape (batch_size,)
+        Row indices of the minibatch.
+    """
     per_epoch = n // batch_size
     perm = jax.random.permutation(jax.random.fold_in(key, step // per_epoch), n)
     return jax.lax.dynamic_slice(perm, ((step % per_epoch) * batch_size,), (batch_size,))
@@ -107,6 +215,25 @@ def batch_indices(key, n: int, batch_size: int, step) -> Int[Array, "batch_size"
 class TrainingDivergedError(FloatingPointError):
     "Raised when a training step produces a non-finite loss or gradient. Attributes hold the diagnostic."
     def __init__(self, step, member, loss, terms, last_finite_loss, grad_norm, param_norms):
+        """The diagnostic of a non-finite training step.
+
+        Parameters
+        ----------
+        step : int
+            The optimiser step (0-based) that gave a non-finite loss or gradient.
+        member : int
+            The ensemble member that failed.
+        loss : float
+            Its loss at that step.
+        terms : list of str
+            Names of the loss terms that were not finite ('<gradient>' for a non-finite gradient of a finite loss, '<loss>' if no term is named).
+        last_finite_loss : float
+            The member's last finite loss before that step (nan if none).
+        grad_norm : float
+            Global norm of the gradient at that step.
+        param_norms : dict
+            `param_norms` of the member's parameters that gave the failure ({leaf path: L2 norm, 'total': ...}).
+        """
         self.step, self.member, self.loss, self.terms = step, member, loss, terms
         self.last_finite_loss, self.grad_norm, self.param_norms = last_finite_loss, grad_norm, param_norms
         top = sorted(param_norms.items(), key=lambda kv: -kv[1])[:5]
@@ -117,7 +244,18 @@ class TrainingDivergedError(FloatingPointError):
 
 # %% ../nbs/07_trainer.ipynb #64c81305
 def param_norms(params: PyTree) -> dict[str, float]:
-    "L2 norm of every array leaf, keyed by its path in the pytree, plus 'total'."
+    """L2 norm of every array leaf, keyed by its path in the pytree, plus 'total'.
+
+    Parameters
+    ----------
+    params : pytree
+        Parameters (e.g. a model); leaves that are not arrays are skipped.
+
+    Returns
+    -------
+    dict
+        {leaf path: L2 norm} and 'total', the root of the sum of their squares.
+    """
     out = {}
     for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
         if eqx.is_array(leaf):
@@ -129,7 +267,22 @@ def param_norms(params: PyTree) -> dict[str, float]:
 _FORMAT = "jeans_nbdev.trainer/2"   # /2: the header counts "members" (was "n_members")
 
 def save_checkpoint(path: str, state: PyTree, meta: dict) -> str:
-    "Atomically write `meta` (JSON) + `state` (equinox leaves) to `path`; returns the path."
+    """Atomically write `meta` (JSON) + `state` (equinox leaves) to `path`; returns the path.
+
+    Parameters
+    ----------
+    path : str
+        File to write (its folder is created); written to a temporary file first, then renamed.
+    state : pytree
+        The training state, saved with `eqx.tree_serialise_leaves`.
+    meta : dict
+        JSON-serialisable header (the format tag is added).
+
+    Returns
+    -------
+    str
+        `path`.
+    """
     d = os.path.dirname(os.path.abspath(path))
     os.makedirs(d, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".tmp", dir=d)
@@ -147,7 +300,20 @@ def save_checkpoint(path: str, state: PyTree, meta: dict) -> str:
 
 # %% ../nbs/07_trainer.ipynb #5959135b
 def read_checkpoint(path: str, like: PyTree | None = None) -> tuple[dict, PyTree | None]:
-    "Header dict and (if a template `like` is given) the state stored in checkpoint `path`."
+    """Header dict and (if a template `like` is given) the state stored in checkpoint `path`.
+
+    Parameters
+    ----------
+    path : str
+        A file written by `save_checkpoint` (ValueError for another format).
+    like : pytree, optional
+        Template with the structure of the stored state; None: read the header only.
+
+    Returns
+    -------
+    tuple
+        (header dict, state or None).
+    """
     with open(path, "rb") as f:
         meta = json.loads(f.readline())
         if meta.get("format") != _FORMAT:
@@ -184,7 +350,17 @@ def _one_step(params, arrays, opt_state, data, keys, step, active, *, static, lo
 
 # %% ../nbs/07_trainer.ipynb #aa9ee57b
 def member_sharding(members: int) -> jax.sharding.NamedSharding | None:
-    "Sharding of a leading member axis over the most local devices that divide `members` (None: one device)."
+    """Sharding of a leading member axis over the most local devices that divide `members` (None: one device).
+
+    Parameters
+    ----------
+    members : int
+        Ensemble size (length of the leading member axis).
+
+    Returns
+    -------
+    jax.sharding.NamedSharding or None
+    """
     devices = jax.local_devices()
     d = max(k for k in range(1, len(devices) + 1) if members % k == 0)
     if d == 1:
@@ -194,13 +370,35 @@ def member_sharding(members: int) -> jax.sharding.NamedSharding | None:
 
 # %% ../nbs/07_trainer.ipynb #5f8f1134
 def shard_members(tree: PyTree, sharding) -> PyTree:
-    "Every array leaf of `tree` placed with `sharding` (leading member axis split); unchanged for sharding None."
+    """Every array leaf of `tree` placed with `sharding` (leading member axis split); unchanged for sharding None.
+
+    Parameters
+    ----------
+    tree : pytree
+        Array leaves with a leading member axis.
+    sharding : jax.sharding.NamedSharding or None
+        From `member_sharding`.
+
+    Returns
+    -------
+    pytree
+    """
     if sharding is None:
         return tree
     return jax.tree.map(lambda a: jax.device_put(a, sharding) if eqx.is_array(a) else a, tree)
 
 def gather_members(tree: PyTree) -> PyTree:
-    "Every array leaf of `tree` on the default device (undoes `shard_members`)."
+    """Every array leaf of `tree` on the default device (undoes `shard_members`).
+
+    Parameters
+    ----------
+    tree : pytree
+        Possibly sharded arrays.
+
+    Returns
+    -------
+    pytree
+    """
     dev = jax.local_devices()[0]
     return jax.tree.map(lambda a: jax.device_put(a, dev) if isinstance(a, jax.Array) else a, tree)
 
@@ -379,7 +577,35 @@ def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_p
 # %% ../nbs/07_trainer.ipynb #5302a8f4
 @dataclass
 class TrainResult:
-    "Outcome of `train`. `history` holds per-step 'loss', 'grad_norm', 'term/<name>' and per-evaluation 'val_loss'/'val_step'."
+    """Outcome of `train`. `history` holds per-step 'loss', 'grad_norm', 'term/<name>' and per-evaluation 'val_loss'/'val_step'.
+
+    Parameters
+    ----------
+    model : eqx.Module
+        The model at the best validation loss (the final one without a validation split).
+    final_model : eqx.Module
+        The model after the last step.
+    history : dict
+        Arrays: per step 'loss', 'grad_norm', 'term/<name>' (nan after a stop); per evaluation 'val_loss' and 'val_step'.
+    best_step : int
+        Optimiser steps applied to `model`.
+    best_val : float
+        Validation loss of `model` (nan without a validation split).
+    steps_done : int
+        Optimiser steps taken.
+    stopped_early : bool
+        Whether fewer than `config.steps` steps were taken (early stopping or the callback).
+    wall_time : float
+        Seconds [s] spent in this call's training loop.
+    train_idx : numpy array
+        Indices of the training stars (with repeats when bootstrapped).
+    val_idx : numpy array
+        Indices of the validation stars.
+    checkpoint : str or None
+        The checkpoint file, if any.
+    timing : dict
+        chunks, step_s [s], compile_s [s] and loop_s [s] of the training loop (see `_timing`).
+    """
     model: Any                 # best-validation parameters (final ones without validation split)
     final_model: Any
     history: dict
@@ -400,12 +626,34 @@ def _stack(tree):
 
 # %% ../nbs/07_trainer.ipynb #588331d2
 def select_member(tree: PyTree, m: int) -> PyTree:
-    "Member m of a stacked pytree: every array leaf indexed [m] along its leading axis, other leaves kept."
+    """Member m of a stacked pytree: every array leaf indexed [m] along its leading axis, other leaves kept.
+
+    Parameters
+    ----------
+    tree : pytree
+        Array leaves with a leading member axis.
+    m : int
+        Member index.
+
+    Returns
+    -------
+    pytree
+    """
     return jax.tree.map(lambda a: a[m] if eqx.is_array(a) else a, tree)
 
 # %% ../nbs/07_trainer.ipynb #291fd181
 def raw_key(key):
-    "The uint32 key data of a PRNG key (new-style typed keys and old-style uint32 keys alike)."
+    """The uint32 key data of a PRNG key (new-style typed keys and old-style uint32 keys alike).
+
+    Parameters
+    ----------
+    key : jax PRNG key
+        A typed key (`jax.random.key`) or a raw uint32 key (`jax.random.PRNGKey`).
+
+    Returns
+    -------
+    uint32 array
+    """
     if jnp.issubdtype(jnp.asarray(key).dtype, jax.dtypes.prng_key):
         return jax.random.key_data(key)
     return jnp.asarray(key)
@@ -477,7 +725,37 @@ def train(model: eqx.Module, loss_fn: Callable, data: dict, *, key, config: Trai
           callback: Callable | None = None, bootstrap_key=None, **overrides) -> TrainResult:
     """Fit `model` by minimising `loss_fn(model, batch, key) -> (loss, aux)` over `data` (dict, leading star axis).
     `overrides` replace fields of `config` (e.g. steps=500, lr=1e-3). `bootstrap_key`: resample the training stars
-    with replacement (after the validation split). Raises `TrainingDivergedError` on a non-finite step."""
+    with replacement (after the validation split). Raises `TrainingDivergedError` on a non-finite step.
+
+    Parameters
+    ----------
+    model : eqx.Module
+        The initial model.
+    loss_fn : callable
+        loss_fn(model, batch, key) -> (scalar loss, dict of terms); the scalar terms are recorded as 'term/<name>'.
+    data : dict
+        Arrays sharing a leading star axis.
+    key : jax PRNG key
+        Keyword-only: randomness of the validation split, the minibatches and the loss.
+    config : TrainConfig, optional
+        The settings; default TrainConfig().
+    filter_spec : callable or pytree of bool
+        Which leaves of `model` are trained (equinox filter); default every floating-point array.
+    checkpoint_dir : str, optional
+        Folder for checkpoint.eqx; None: no checkpoints.
+    resume : bool
+        Continue from a checkpoint of the same run in `checkpoint_dir` (ValueError if it belongs to another run).
+    callback : callable, optional
+        callback(step, {'loss': losses at that step}) after every chunk; a true return value stops training.
+    bootstrap_key : jax PRNG key, optional
+        Resample the training stars with replacement with this key; None: no resampling.
+    overrides : keyword arguments
+        TrainConfig fields to replace in `config`.
+
+    Returns
+    -------
+    TrainResult
+    """
     cfg = replace(config or TrainConfig(), **overrides)
     ckpt = None if checkpoint_dir is None else os.path.join(checkpoint_dir, "checkpoint.eqx")
     return _train_stack(_stack(model), [key], [bootstrap_key], loss_fn, data, cfg, filter_spec, ckpt, resume,
@@ -486,7 +764,21 @@ def train(model: eqx.Module, loss_fn: Callable, data: dict, *, key, config: Trai
 # %% ../nbs/07_trainer.ipynb #a0fe44b2
 @dataclass
 class TrainEnsembleResult:
-    "Outcome of `train_ensemble`: per-member results and the best models stacked along a leading member axis."
+    """Outcome of `train_ensemble`: per-member results and the best models stacked along a leading member axis.
+
+    Parameters
+    ----------
+    members : list of TrainResult
+        One result per member.
+    models : eqx.Module
+        The members' best models stacked along a leading member axis (`eqx.filter_vmap`-able).
+    train_idx : list of arrays
+        Each member's training-star indices (with repeats when bootstrapped).
+    vectorized : bool
+        Whether the members were trained together.
+    wall_time : float
+        Wall time [s] of the whole call.
+    """
     members: list
     models: Any                # eqx.filter_vmap-able stack of the members' best models
     train_idx: list            # each member's training-star indices (with repeats when bootstrapped)
@@ -495,7 +787,17 @@ class TrainEnsembleResult:
 
 # %% ../nbs/07_trainer.ipynb #b4befc43
 def stack_models(models: list) -> Any:
-    "One model whose array leaves stack those of `models` along a new leading member axis (others from the first)."
+    """One model whose array leaves stack those of `models` along a new leading member axis (others from the first).
+
+    Parameters
+    ----------
+    models : list of eqx.Module
+        Models of the same structure.
+
+    Returns
+    -------
+    eqx.Module
+    """
     arrs = [eqx.filter(m, eqx.is_array) for m in models]
     stacked = jax.tree.map(lambda *a: jnp.stack(a), *arrs)
     return eqx.combine(stacked, eqx.filter(models[0], eqx.is_array, inverse=True))
@@ -505,7 +807,37 @@ def train_members(models: eqx.Module, loss_fn: Callable, data: dict, *, keys, bo
                   config: TrainConfig | None = None, filter_spec=eqx.is_inexact_array, checkpoint_path: str | None = None,
                   resume: bool = True, callback: Callable | None = None, **overrides) -> TrainEnsembleResult:
     """Train the stacked `models` (array leaves with a leading member axis of length M) together: member m with fit key
-    keys[m] and, if given, bootstrap key bootstrap_keys[m]. One checkpoint file `checkpoint_path` holds all members."""
+    keys[m] and, if given, bootstrap key bootstrap_keys[m]. One checkpoint file `checkpoint_path` holds all members.
+
+    Parameters
+    ----------
+    models : eqx.Module
+        The members' initial models, stacked (e.g. `stack_models`).
+    loss_fn : callable
+        loss_fn(model, batch, key) -> (scalar loss, dict of terms), as in `train`.
+    data : dict
+        Arrays sharing a leading star axis (the same stars for every member).
+    keys : sequence of jax PRNG keys
+        Keyword-only: one fit key per member (M of them).
+    bootstrap_keys : sequence of jax PRNG keys or None, optional
+        One per member (an entry None: no resampling for that member); None: no resampling.
+    config : TrainConfig, optional
+        The settings; default TrainConfig().
+    filter_spec : callable or pytree of bool
+        Which leaves are trained (equinox filter).
+    checkpoint_path : str, optional
+        The checkpoint file of all members; None: no checkpoints.
+    resume : bool
+        Continue from `checkpoint_path` if it exists and belongs to this run.
+    callback : callable, optional
+        As in `train`, with the losses of every member.
+    overrides : keyword arguments
+        TrainConfig fields to replace in `config`.
+
+    Returns
+    -------
+    TrainEnsembleResult
+    """
     cfg, t0 = replace(config or TrainConfig(), **overrides), time.perf_counter()
     M = len(keys)
     boot = [None] * M if bootstrap_keys is None else list(bootstrap_keys)
@@ -522,7 +854,39 @@ def train_ensemble(make_model: Callable, loss_fn: Callable, data: dict, *, key, 
                    bootstrap: bool = False, vectorize: bool = True, config: TrainConfig | None = None,
                    filter_spec=eqx.is_inexact_array, checkpoint_dir: str | None = None, resume: bool = True,
                    **overrides) -> TrainEnsembleResult:
-    "Train `members` fits of `make_model(key)` with independent seeds (and bootstrap resamples of the stars)."
+    """Train `members` fits of `make_model(key)` with independent seeds (and bootstrap resamples of the stars).
+
+    Parameters
+    ----------
+    make_model : callable
+        make_model(key) -> a model: each member's initialisation.
+    loss_fn : callable
+        loss_fn(model, batch, key) -> (scalar loss, dict of terms), as in `train`.
+    data : dict
+        Arrays sharing a leading star axis.
+    key : jax PRNG key
+        Keyword-only: split into each member's initialisation, bootstrap and fit keys.
+    members : int
+        Keyword-only: ensemble size, >= 1.
+    bootstrap : bool
+        Resample each member's training stars with replacement.
+    vectorize : bool
+        Train the members together (checkpoint ensemble.eqx) or one after the other (member_i.eqx).
+    config : TrainConfig, optional
+        The settings; default TrainConfig().
+    filter_spec : callable or pytree of bool
+        Which leaves are trained (equinox filter).
+    checkpoint_dir : str, optional
+        Folder of the checkpoints; None: no checkpoints.
+    resume : bool
+        Continue from the checkpoints in `checkpoint_dir` that belong to this run.
+    overrides : keyword arguments
+        TrainConfig fields to replace in `config`.
+
+    Returns
+    -------
+    TrainEnsembleResult
+    """
     if members < 1:
         raise ValueError(f"members must be >= 1, got {members}")
     cfg, t0 = replace(config or TrainConfig(), **overrides), time.perf_counter()
@@ -551,7 +915,17 @@ def _proc_int(path: str, count_lines: bool = False) -> int | None:
 # %% ../nbs/07_trainer.ipynb #bd5a7459
 def release_compiled_if_crowded(fraction: float = 0.5) -> bool:
     """Clear JAX's compilation caches when this process holds more than `fraction` of the kernel's memory-map limit
-    (see above). Returns whether it cleared them."""
+    (see above). Returns whether it cleared them.
+
+    Parameters
+    ----------
+    fraction : float
+        Share (dimensionless) of /proc/sys/vm/max_map_count above which the caches are cleared.
+
+    Returns
+    -------
+    bool
+    """
     n, limit = _proc_int("/proc/self/maps", count_lines=True), _proc_int("/proc/sys/vm/max_map_count")
     if n is None or limit is None or n <= fraction * limit:
         return False

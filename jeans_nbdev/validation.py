@@ -29,7 +29,22 @@ DEFAULT_MEMBERS = 16         # the command line's ensemble: trained together, 16
 
 def run_budget(full: bool, n: int, config: FitConfig = FitConfig()) -> dict:
     """validate()'s members and configuration (`config` with the budget's steps) for an n-star catalog: BUDGETS, with
-    SMALL_CATALOG_MEMBERS at the full budget below 5000 stars."""
+    SMALL_CATALOG_MEMBERS at the full budget below 5000 stars.
+
+    Parameters
+    ----------
+    full : bool
+        The full budget (True) or the CI one.
+    n : int
+        Number of stars of the catalog.
+    config : FitConfig
+        The configuration whose steps the budget sets.
+
+    Returns
+    -------
+    dict
+        members (int) and config (FitConfig): keywords of `validate`.
+    """
     b = BUDGETS["full" if full else "ci"]
     members = SMALL_CATALOG_MEMBERS if full and n < 5000 else b["members"]
     return dict(members=members, config=config.set(steps=b["steps"]))
@@ -37,7 +52,34 @@ def run_budget(full: bool, n: int, config: FitConfig = FitConfig()) -> dict:
 # %% ../nbs/10_validation.ipynb #b29732e7
 def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta=None, members: int = 2,
              config: FitConfig = FitConfig(steps=150), seed: int = 0, n_grid: int = 40, quiet: bool = True) -> dict:
-    "Fit a shipped Gaia Challenge catalog with `members` bootstrap members and compare with its truth; beta=None: the true anisotropy."
+    """Fit a shipped Gaia Challenge catalog with `members` bootstrap members and compare with its truth; beta=None: the true anisotropy.
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name, e.g. 'PlumCuspOm'.
+    n : int
+        Number of stars of the shipped catalog.
+    err : bool
+        Keyword-only: the catalog with velocity errors (2 km/s, file name ending in _err) or without.
+    beta : AbstractAnisotropy, optional
+        The anisotropy beta(r) (dimensionless) of r [kpc] to fit with; None: the model's true one.
+    members : int
+        Ensemble size (bootstrapped when > 1).
+    config : FitConfig
+        The fits' configuration.
+    seed : int
+        Seed of the fits' PRNG key.
+    n_grid : int
+        Radii of the profile grid, log-spaced over 0.1-8 r_1/2.
+    quiet : bool
+        True: no progress bars.
+
+    Returns
+    -------
+    dict
+        model, n, truth, catalog, bands (ProfileBands), r_half [kpc], beta, wall_time [s], fits (FitEnsembleResult).
+    """
     truth = data.truth_by_name(model)
     cat = data.load_gaia_challenge(data.shipped_path(model, n, err=err))
     beta = truth.anisotropy if beta is None else beta
@@ -54,7 +96,26 @@ def validate(model: str = "PlumCuspOm", n: int = 1000, *, err: bool = True, beta
 def realized_ratio(catalog, truth, r, *, width: float = 0.35, z=None):
     """This mock's realised sigma_z^2 / the truth's near radii r [kpc]: the kernel-weighted (Gaussian of `width` in ln r)
     mean of ((v_z - mean v_z)^2 - verr^2) / sigma_z,true^2 at each star's true 3D position. Returns (ratio, standard
-    error, effective number of stars), each shaped like r. z: true depths [kpc] when the catalog carries no 6D truth."""
+    error, effective number of stars), each shaped like r. z: true depths [kpc] when the catalog carries no 6D truth.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The mock's stars: x, y [kpc], vz and optional verr [km/s].
+    truth : TruthModel
+        The model the stars were drawn from (its sigma_r2 and beta).
+    r : float or array
+        3D radii [kpc] at which to evaluate the ratio.
+    width : float
+        Keyword-only: standard deviation (dimensionless) of the Gaussian kernel in ln r.
+    z : array of shape (n,), optional
+        Keyword-only: true line-of-sight depths [kpc]; default the catalog's 6D truth.
+
+    Returns
+    -------
+    tuple of three arrays
+        Ratio (dimensionless), its standard error and the effective number of stars, each shaped like r.
+    """
     z = catalog.truth.z if z is None and catalog.truth is not None else z
     if z is None:
         raise ValueError(f"realized_ratio needs the stars' true depths z: {catalog.source} has no 6D truth; pass z=")
@@ -88,7 +149,18 @@ def _realized_metrics(b, t, cat, sel):
 
 # %% ../nbs/10_validation.ipynb #db1ae306
 def metrics(run: dict) -> dict:
-    "Accuracy figures of one validation run (relative errors as fractions, slopes as absolute differences)."
+    """Accuracy figures of one validation run (relative errors as fractions, slopes as absolute differences).
+
+    Parameters
+    ----------
+    run : dict
+        A result of `validate` (bands, truth, r_half [kpc], catalog, wall_time [s]).
+
+    Returns
+    -------
+    dict
+        Metric name -> value (errors and coverages dimensionless; wall_time_s [s]).
+    """
     b, t, rh, cat = run["bands"], run["truth"], run["r_half"], run["catalog"]
     inner = (b.r >= 0.5 * rh) & (b.r <= 2.0 * rh)
     stars = (b.r >= 0.25 * rh) & (b.r <= 4.0 * rh)
@@ -120,7 +192,20 @@ TARGETS = {  # (metric, limit) per catalog size: the targets table above
 
 
 def check_targets(m: dict, n: int) -> list[tuple[str, float, float, bool]]:
-    "(metric, value, limit, met) for the targets of an n-star catalog (coverage: value >= limit; others <=)."
+    """(metric, value, limit, met) for the targets of an n-star catalog (coverage: value >= limit; others <=).
+
+    Parameters
+    ----------
+    m : dict
+        Metrics of a run (`metrics`).
+    n : int
+        Number of stars of the catalog (under 5000: the 1000-star targets, else the 10000-star ones).
+
+    Returns
+    -------
+    list of tuples
+        (metric name, value, limit, whether it is met).
+    """
     out = []
     for name, lim in TARGETS[1000 if n < 5000 else 10000]:
         ok = m[name] >= lim if "coverage" in name else m[name] <= lim
@@ -139,7 +224,19 @@ def _plot_realized(ax, run):
 
 
 def plot_run(run: dict, title: str | None = None):
-    "Six panels: nu, sigma_los vs the binned stars, sigma_r^2 (vs the stars' realised value), M, rho, slope; truth dashed."
+    """Six panels: nu, sigma_los vs the binned stars, sigma_r^2 (vs the stars' realised value), M, rho, slope; truth dashed.
+
+    Parameters
+    ----------
+    run : dict
+        A result of `validate`.
+    title : str, optional
+        Figure title; default the model name and the number of stars.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     fig = inference.plot_bands(run["bands"], ("nu", "sigma_los", "sigma_r2", "M", "rho", "slope"), truth=run["truth"],
                                data=run["catalog"], title=title or f"{run['model']}, {run['n']} stars")
     if run["catalog"].truth is not None:
@@ -149,7 +246,24 @@ def plot_run(run: dict, title: str | None = None):
 # %% ../nbs/10_validation.ipynb #bb0da23e
 def median_noise(y, k: int, n_draws: int = 2000, seed: int = 0) -> np.ndarray:
     """Medians of `n_draws` random k-member subsets (without replacement) of the members y (K, ...): how much the
-    median of a k-member ensemble moves by chance. Returns shape (n_draws, ...)."""
+    median of a k-member ensemble moves by chance. Returns shape (n_draws, ...).
+
+    Parameters
+    ----------
+    y : array of shape (K, ...)
+        One value per member (leading axis) [any unit: the medians are returned in it].
+    k : int
+        Members per subset, 1 <= k <= K.
+    n_draws : int
+        Number of subsets drawn.
+    seed : int
+        Seed of numpy's random generator.
+
+    Returns
+    -------
+    numpy array of shape (n_draws, ...)
+        In the unit of y.
+    """
     y = np.asarray(y)
     if not 1 <= k <= len(y):
         raise ValueError(f"k must be between 1 and the {len(y)} members, got {k}")
@@ -178,7 +292,22 @@ def _true_slopes(truth, r) -> tuple[np.ndarray, np.ndarray]:
 
 def true_jeans_factor(truth, r, true_slopes=None) -> np.ndarray:
     """The truth's `background.jeans_factor` A(r) at radii r [kpc], so that G M(<r) = r sigma_r^2 A: an error d in either
-    log-slope moves M by -d/A (see The mass error budget). true_slopes: `_true_slopes(truth, r)` where the caller has them."""
+    log-slope moves M by -d/A (see The mass error budget). true_slopes: `_true_slopes(truth, r)` where the caller has them.
+
+    Parameters
+    ----------
+    truth : TruthModel
+        The model (its nu_slope, sigma_r2 and beta).
+    r : array
+        3D radii [kpc].
+    true_slopes : tuple of two arrays, optional
+        (d ln nu / d ln r, d ln sigma_r^2 / d ln r) at r, dimensionless; None: computed here.
+
+    Returns
+    -------
+    numpy array
+        A(r) (dimensionless), shaped like r.
+    """
     g_nu, g_s2 = _true_slopes(truth, r) if true_slopes is None else true_slopes
     return np.asarray(bg.jeans_factor(g_nu, g_s2, np.asarray(truth.beta(jnp.asarray(r, float)))))
 
@@ -207,7 +336,32 @@ def realization_scatter(model: str = "PlumCoreOm", n: int = 10000, seeds=(1, 2, 
     """One fit (true beta) on the shipped catalog and on independent mocks (`seeds`) of `model` with n stars:
     M/M_true and sigma_r^2/truth at `radii` [r_1/2], beside the stars' realised ratio q (`realized_ratio`) and its
     standard error, and the errors of the fit's log-slopes of nu and sigma_r^2 (The mass error budget). gaussian: the
-    mocks only, with Gaussian v_z (see above). config: the fits' FitConfig."""
+    mocks only, with Gaussian v_z (see above). config: the fits' FitConfig.
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name.
+    n : int
+        Stars per catalog.
+    seeds : sequence of int
+        Seeds of the mocks (`mocks.sample_mock`), one mock each.
+    config : FitConfig
+        Keyword-only: the fits' configuration.
+    verr : float
+        Keyword-only: velocity error [km/s] of the mocks' stars.
+    radii : sequence of float
+        Keyword-only: radii [r_1/2] of the comparison.
+    gaussian : bool
+        Keyword-only: the mocks only, with v_z redrawn from Gaussians of the true sigma_z.
+    quiet : bool
+        Keyword-only: True: no progress bars.
+
+    Returns
+    -------
+    dict
+        model, n, radii, gaussian, rows (per catalog: M, sigma_r2, realized, realized_se, d_slope_nu, d_slope_s2 at the radii) and A (the truth's Jeans factor there).
+    """
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
     rows, true_slopes = {}, _true_slopes(truth, r)
@@ -226,7 +380,28 @@ def density_slope_scatter(model: str = "PlumCoreOm", ns=(1000, 10000), seeds=(1,
                           radii=(0.5, 1.0, 2.0), quiet: bool = True) -> dict:
     """Positions-only fits (`jeans.fit` with positions_only, key 7) of independent mocks (`mocks.sample_mock`, one per
     seed) of `model` with n stars for each n in `ns`: the fitted minus true dln nu/dln r at `radii` [r_1/2], as
-    slope_err[n] of shape (seeds, radii), and the truth's Jeans factor A there (`true_jeans_factor`)."""
+    slope_err[n] of shape (seeds, radii), and the truth's Jeans factor A there (`true_jeans_factor`).
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name.
+    ns : sequence of int
+        Numbers of stars.
+    seeds : sequence of int
+        Seeds of the mocks, one mock each per n.
+    config : FitConfig
+        Keyword-only: the fits' configuration (positions_only is set).
+    radii : sequence of float
+        Keyword-only: radii [r_1/2] of the comparison.
+    quiet : bool
+        Keyword-only: True: no progress bars.
+
+    Returns
+    -------
+    dict
+        model, radii, slope_err ({n: (seeds, radii) array}, dimensionless) and A.
+    """
     from jeans_nbdev.mocks import sample_mock
     truth = data.truth_by_name(model)
     r = np.asarray(radii, float) * float(truth.r_half)
@@ -245,7 +420,25 @@ def sigma_slope_information(model: str = "PlumCoreOm", r0: float = 0.5, width: f
                             seed: int = 11) -> dict:
     """Fisher information of the exact line-of-sight likelihood (Gaussian v_z, 2 km/s errors, true density and beta)
     for the log-slope of sigma_r^2 at r0 [r_1/2], from a mock of n_mock stars: the bump above of width `width` in ln r.
-    Returns dict(info_per_star, eps_hat (the maximum along the bump, ~0), se_mock, A (the truth's Jeans factor at r0))."""
+    Returns dict(info_per_star, eps_hat (the maximum along the bump, ~0), se_mock, A (the truth's Jeans factor at r0)).
+
+    Parameters
+    ----------
+    model : str
+        Gaia Challenge model name.
+    r0 : float
+        Radius [r_1/2] at which the log-slope of sigma_r^2 is perturbed.
+    width : float
+        Width (dimensionless) of the bump in ln r.
+    n_mock : int
+        Stars of the mock.
+    seed : int
+        Seed of the mock.
+
+    Returns
+    -------
+    dict
+    """
     from jeans_nbdev.loss import los_log_lik
     from jeans_nbdev.mocks import sample_mock
     truth = data.truth_by_name(model)

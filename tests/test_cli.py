@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jeans_nbdev.cli import main
+from jeans_nbdev.cli import PROFILE_COLUMNS, main
 from jeans_nbdev.data import shipped_path
 
 # 6 steps per stage, 2 bootstrap members: the first checkpoint comes after seconds. A run's time is mostly JAX
@@ -159,7 +159,7 @@ def test_interrupt_and_resume_equals_uninterrupted(work):
 
     # 4. the outputs equal the uninterrupted run's
     header, table = _read_profiles(run / "profiles.csv")
-    want = ["r_kpc", "constrained"] + [f"{q}_{p}" for q in QUANTITIES for p in PERCENTILE_NAMES]
+    want = ["r_kpc", "constrained"] + [f"{PROFILE_COLUMNS[q][0]}_{p}" for q in QUANTITIES for p in PERCENTILE_NAMES]
     assert header == want, header
     assert table.shape == (table.shape[0], len(want)) and table.shape[0] >= 10 and np.all(np.isfinite(table))
     ref_header, ref_table = _read_profiles(ref / "profiles.csv")

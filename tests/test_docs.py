@@ -516,10 +516,12 @@ PHYSICAL_PARAMS = {"r", "R", "x", "y", "z", "xy", "vz", "vx", "vy", "v", "verr",
                    "rho0", "rho_s", "mass", "tracer_mass", "h", "h_R", "h_v", "R_grid", "v_grid", "edges", "scale",
                    "v_scale", "r_min", "r_max", "lo", "hi", "ln_r", "ln_r_tab", "ln_n_tab", "ln_sigma_r2_tab",
                    "model_xy", "model_s2", "model_vz", "distance_kpc", "ra_deg", "dec_deg", "ra0_deg", "dec0_deg",
-                   "xi", "eta", "t", "ts", "beta", "base_r", "r0", "centre"}
+                   "xi", "eta", "t", "ts", "beta", "base_r", "r0", "centre", "theta_deg", "j_angle_deg", "r_half", "r_t",
+                   "r_range", "data_R", "sky_centre", "radii", "wall_time", "ln_n", "r_med", "hi_s"}
 _re_unit = re.compile(r"\b(?:kpc|km/s|Msun|deg|radians?|dimensionless|standardised)\b|\[[^\]]+\]")
 API_DOC_NOTEBOOKS = ["00_numerics", "01_background", "02_data", "03_mocks", "04_flow", "05_velocity", "06_loss",
-                     "11_explore"]
+                     "07_trainer", "08_jeans", "09_inference", "10_validation", "11_explore", "12_bench", "13_campaign",
+                     "14_cli"]
 
 
 def _report(rel: str, dom: str) -> dict:
@@ -675,7 +677,7 @@ def _signature_blocks(page_html: str) -> list[str]:
 
 
 def test_api_parameters_documented(site):
-    """API entries of the numerics-to-loss notebooks and the explorer list every parameter with its documentation
+    """API entries of the numerics-to-CLI notebooks (API_DOC_NOTEBOOKS: 00-14) list every parameter with its documentation
     (nbdev renders numpy-style Parameters or docments as a comment on the parameter's own line)."""
     root, page_of, _ = site
     n_params, missing, no_unit = 0, [], []
