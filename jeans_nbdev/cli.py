@@ -98,9 +98,8 @@ def read_catalog(path: str, verr: float | None = None, *, distance_kpc: float | 
     if verr is not None and not (math.isfinite(verr) and verr > 0):
         raise CLIError(f"--verr {verr}: must be a positive velocity error in km/s")
     kind = _catalog_kind(p)
-    cat = data.load_gaia_challenge(p) if kind == "gaia" else data.load_csv(p, distance_kpc=distance_kpc)
-    if cat.sky_centre_deg is not None and sky_centre is not None:
-        cat = data.load_csv(p, distance_kpc=distance_kpc, centre=sky_centre)
+    cat = data.load_gaia_challenge(p) if kind == "gaia" else data.load_csv(
+        p, distance_kpc=distance_kpc, centre=sky_centre if data.csv_on_sky(p) else None)
     if verr is not None:
         if kind == "csv" and cat.verr is not None:
             raise CLIError(f"{path} has its own velocity errors (column verr_kms): drop --verr")
@@ -528,10 +527,9 @@ def _samples(a):
     --centre RA,DEC or the likely members' density centre (the photometric sample's when given); kpc positions moved
     to --centre X,Y or, with --recentre, to the density centre. Returns (catalog, photometry, centre note for summary)."""
     from jeans_nbdev import data
-    ph = None if a.photometry is None else data.load_photometry(_readable(a.photometry), distance_kpc=a.distance)
-    sky = ph is not None and ph.sky_centre_deg is not None
-    if sky and a.centre is not None:
-        ph = data.load_photometry(a.photometry, distance_kpc=a.distance, centre=a.centre)
+    sky = a.photometry is not None and data.csv_on_sky(_readable(a.photometry))
+    ph = None if a.photometry is None else data.load_photometry(a.photometry, distance_kpc=a.distance,
+                                                                 centre=a.centre if sky else None)
     cat = read_catalog(a.catalog, a.verr, distance_kpc=a.distance, sky_centre=ph.sky_centre_deg if sky else a.centre)
     if ph is not None and (cat.sky_centre_deg is None) != (ph.sky_centre_deg is None):
         raise CLIError(f"{a.catalog} and --photometry {a.photometry}: give both positions in kpc or both on the sky")

@@ -7,11 +7,11 @@ __all__ = ['MIN_STARS', 'MEMBER_P', 'GAIA_COLUMNS', 'GAIA_ERR_KMS', 'CSV_REQUIRE
            'GC_HALO_GAMMA', 'GC_TRACER_ALPHA', 'GAIA_CHALLENGE_MODELS', 'ERR_SPREAD_WARN', 'ERR_SPREAD_ERROR',
            'DENSITY_DWARF', 'DENSITY_POSSIBLE', 'OUTLIER_Z', 'CENTRE_SIGNIF', 'CENTRE_WARN', 'CENTRE_ERROR', 'CHECKS',
            'CatalogError', 'CatalogWarning', 'Truth6D', 'Catalog', 'likely_members', 'effective_members', 'from_arrays',
-           'load_gaia_challenge', 'load_csv', 'sky_to_tangent', 'from_sky', 'shipped_files', 'shipped_path',
-           'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth', 'truth_from_filename', 'truth_by_name',
-           'Finding', 'robust_spread', 'velocity_outliers', 'density_centre', 'recentre', 'check_catalog', 'vet',
-           'tangent_to_sky', 'sky_centre', 'Photometry', 'photometry_from_arrays', 'load_photometry',
-           'write_gaia_challenge']
+           'load_gaia_challenge', 'csv_on_sky', 'load_csv', 'sky_to_tangent', 'from_sky', 'shipped_files',
+           'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth', 'truth_from_filename',
+           'truth_by_name', 'Finding', 'robust_spread', 'velocity_outliers', 'density_centre', 'recentre',
+           'check_catalog', 'vet', 'tangent_to_sky', 'sky_centre', 'Photometry', 'photometry_from_arrays',
+           'load_photometry', 'write_gaia_challenge']
 
 # %% ../nbs/02_data.ipynb #633921cc
 import jax
@@ -348,13 +348,30 @@ CSV_REQUIRED = ("x_kpc", "y_kpc", "vz_kms")     # or ra_deg, dec_deg in place of
 CSV_OPTIONAL = ("verr_kms", "pmem")
 CSV_SKY = ("ra_deg", "dec_deg")
 
+def _sky_header(header: list) -> bool:
+    return all(s in header for s in CSV_SKY) and "x_kpc" not in header
+
+def csv_on_sky(path) -> bool:
+    """Whether a CSV file gives positions on the sky (`ra_deg, dec_deg`) rather than in kpc (`x_kpc, y_kpc`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (its header row is read).
+
+    Returns
+    -------
+    bool
+    """
+    return _sky_header([h.strip().lower() for h in next(csv.reader(_text_lines(path)), [])])
+
 def _csv_columns(path, required, optional) -> tuple[dict, np.ndarray]:
     "{column: float array} of a CSV file with a header holding `required` (x_kpc, y_kpc or ra_deg, dec_deg first)."
     rd = csv.reader(_text_lines(path))
     header = next(rd, None)
     if header is None: raise CatalogError(f"{path}: empty file, expected a header {','.join(required)}")
     header = [h.strip().lower() for h in header]
-    if all(s in header for s in CSV_SKY) and not any(k in header for k in required[:2]):
+    if _sky_header(header) and not any(k in header for k in required[:2]):
         required = CSV_SKY + tuple(required[2:])
     missing = [c for c in required if c not in header]
     if missing:

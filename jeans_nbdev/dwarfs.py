@@ -5,6 +5,8 @@
 # %% ../nbs/15_dwarfs.ipynb #3df3f640
 from __future__ import annotations
 import math
+from importlib import resources
+from pathlib import Path
 import numpy as np
 import jax
 import jax.numpy as jnp
@@ -91,7 +93,6 @@ WALKER_DWARFS = {   # distance [kpc] of the compilation; published rho_DM(150 pc
 def convert_walker(raw_dir, out_dir) -> list:
     """Write GALAXY_spec.csv (ra_deg, dec_deg, vz_kms, verr_kms, pmem: the rows with a velocity) and, where there is a
     photometric file, GALAXY_phot.csv (ra_deg, dec_deg, pmem) from the raw Walker et al. files in raw_dir."""
-    from pathlib import Path
     raw, out, written = Path(raw_dir), Path(out_dir), []
     out.mkdir(parents=True, exist_ok=True)
     for name, g in WALKER_DWARFS.items():
@@ -104,14 +105,12 @@ def convert_walker(raw_dir, out_dir) -> list:
             written.append(_write_csv(out / f"{name}_phot.csv", "ra_deg,dec_deg,pmem", cols))
     return written
 
-def _write_csv(path, header: str, a) -> "Path":
+def _write_csv(path, header: str, a) -> Path:
     np.savetxt(path, a, delimiter=",", header=header, comments="", fmt="%.9g")
     return path
 
 def walker_path(galaxy: str, kind: str = "spec"):
     "The shipped CSV of a Walker et al. galaxy (`WALKER_DWARFS`): kind 'spec' or 'phot' (None where there is none)."
-    from pathlib import Path
-    from importlib import resources
     if galaxy not in WALKER_DWARFS:
         raise ValueError(f"{galaxy!r}: the shipped galaxies are {', '.join(WALKER_DWARFS)}")
     p = Path(str(resources.files("jeans_nbdev") / "data" / "walker_dwarfs" / f"{galaxy}_{kind}.csv"))

@@ -358,7 +358,7 @@ def _focus_ylim(ax, mask, curves, log: bool, keep=()):
         ax.set_ylim(lim)
 
 # %% ../nbs/09_inference.ipynb #b858ce25
-def binned_profiles(R, vz, verr=None, *, nbin: int | None = None) -> dict:
+def binned_profiles(R, vz=None, verr=None, *, nbin: int | None = None) -> dict:
     """The stars inside the 99th percentile of projected radius R [kpc] (a lone far star would stretch the last annulus)
     in equal-count bins (nbin: sqrt(N)/2 within 4..20): R (median per bin), edges, counts, Sigma [1/kpc^2] over all N
     stars (as the model's, integrating to 1) with its Poisson error, and sigma_los [km/s] with the errors verr removed
@@ -368,8 +368,8 @@ def binned_profiles(R, vz, verr=None, *, nbin: int | None = None) -> dict:
     ----------
     R : array of shape (N,)
         Projected radii [kpc] of the stars.
-    vz : array of shape (N,)
-        Line-of-sight velocities [km/s].
+    vz : array of shape (N,), optional
+        Line-of-sight velocities [km/s]; None (a photometric sample): Sigma only.
     verr : float or array of shape (N,), optional
         Velocity errors [km/s]; None: none.
     nbin : int, optional
@@ -380,14 +380,17 @@ def binned_profiles(R, vz, verr=None, *, nbin: int | None = None) -> dict:
     dict
         R, edges [kpc], counts, Sigma and Sigma_err [1/kpc^2], sigma_los and sigma_los_err [km/s], per bin.
     """
-    R, vz = np.asarray(R, float), np.asarray(vz, float)
-    e2 = np.zeros_like(vz) if verr is None else np.broadcast_to(np.asarray(verr, float), vz.shape) ** 2
+    R = np.asarray(R, float)
     n, order = len(R), np.argsort(R)
     groups = np.array_split(order[R[order] <= np.percentile(R, 99)], nbin or int(np.clip(np.sqrt(n) / 2, 4, 20)))
     edges = np.r_[0.0, [0.5 * (R[a[-1]] + R[b[0]]) for a, b in zip(groups[:-1], groups[1:])], R[groups[-1][-1]]]
     out = dict(R=np.array([np.median(R[g]) for g in groups]), edges=edges, counts=np.array([len(g) for g in groups]))
     area = np.pi * np.diff(edges**2)
     out["Sigma"], out["Sigma_err"] = out["counts"] / (n * area), np.sqrt(out["counts"]) / (n * area)
+    if vz is None:
+        return out
+    vz = np.asarray(vz, float)
+    e2 = np.zeros_like(vz) if verr is None else np.broadcast_to(np.asarray(verr, float), vz.shape) ** 2
     s2 = np.array([np.var(vz[g], ddof=1) for g in groups]); sig2 = s2 - np.array([e2[g].mean() for g in groups])
     out["sigma_los"] = np.sqrt(np.where(sig2 > 0, sig2, np.nan))
     out["sigma_los_err"] = s2 / (out["sigma_los"] * np.sqrt(2.0 * (out["counts"] - 1)))
@@ -473,7 +476,7 @@ def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2
     nrows = -(-(len(names) + 1) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per[0] * ncols, figsize_per[1] * nrows), squeeze=False)
     binned = None if data is None else binned_profiles(data.R, data.vz, getattr(data, "verr", None))
-    lit = binned if light is None else binned_profiles(light.R, np.arange(light.n, dtype=float))
+    lit = binned if light is None else binned_profiles(light.R)
     for ax, name in zip(axes.flat, names):
         _plot_one(ax, bands, name, _truth_fn(truth, name), data=lit if name == "Sigma" else binned)
     for ax in list(axes.flat)[len(names):]:
