@@ -517,9 +517,13 @@ def _config(a):
     "The FitConfig of the command-line options (the option names are FitConfig's own, with dashes)."
     from jeans_nbdev.jeans import FitConfig
     try:
-        return FitConfig().set(steps=a.steps, velocity=a.velocity, sigma_prior=a.sigma_prior, mass_prior=a.mass_prior)
+        return FitConfig().set(steps=a.steps, velocity=a.velocity, sigma_prior=a.sigma_prior, mass_prior=a.mass_prior,
+                               monotone_prior=a.monotone_prior)
     except ValueError as e:
-        raise CLIError(str(e).replace("mass_prior", "--mass-prior").replace("sigma_prior", "--sigma-prior")) from None
+        msg = str(e)
+        for name in ("mass_prior", "monotone_prior", "sigma_prior"):
+            msg = msg.replace(name, "--" + name.replace("_", "-"))
+        raise CLIError(msg) from None
 
 # %% ../nbs/14_cli.ipynb #bcc99e25
 def _samples(a):
@@ -704,7 +708,7 @@ def _checks(text: str) -> tuple:
 # %% ../nbs/14_cli.ipynb #162ce918
 # What the parser shows and checks, copied from the modules that own it so that `--help` and a mistyped option answer
 # without importing JAX (~3 s); `parser_facts()` reads the owners, and the check below keeps the two equal.
-PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regular"), mass_prior=10.0,
+PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regular"), mass_prior=10.0, monotone_prior=10.0,
                     checks=("errors", "scale", "outliers", "centre", "membership"),
                     models=tuple(f"{t}{h}{a}" for t in ("Plum", "NonPlum") for h, a in
                                  (("Cusp", "Om"), ("Core", "Om"), ("Cusp", "Iso"), ("Core", "Iso"))),
@@ -715,7 +719,8 @@ def parser_facts() -> dict:
     "PARSER_FACTS as their owners have them (imports JAX)."
     from jeans_nbdev import bench, campaign, data, jeans, validation
     return dict(members=validation.DEFAULT_MEMBERS, sigma_priors=tuple(jeans.SIGMA_PRIORS),
-                mass_prior=jeans.PriorConfig().mass_prior, checks=data.CHECKS, models=tuple(data.GAIA_CHALLENGE_MODELS),
+                mass_prior=jeans.PriorConfig().mass_prior,
+                monotone_prior=jeans.PriorConfig().monotone_prior, checks=data.CHECKS, models=tuple(data.GAIA_CHALLENGE_MODELS),
                 campaign_models=tuple(campaign.CAMPAIGN_MODELS), benches=tuple(bench.BENCHES))
 
 # %% ../nbs/14_cli.ipynb #82299a9b
@@ -734,6 +739,8 @@ def _fit_options(s, out, members: int, steps: int):
                         "(favours a power-law centre) or curvature in ln(1 + r/R_med) (favours a regular centre)")
     s.add_argument("--mass-prior", type=float, default=PARSER_FACTS["mass_prior"], metavar="W",
                    help="weight of the penalty on a negative enclosed mass or density; 0 switches it off")
+    s.add_argument("--monotone-prior", type=float, default=PARSER_FACTS["monotone_prior"], metavar="W",
+                   help="weight of the penalty on a dark-matter density that rises outward; 0 switches it off")
 
 # %% ../nbs/14_cli.ipynb #130ea090
 def _catalog_options(f):
@@ -894,8 +901,8 @@ class _Interrupts:
 # %% ../nbs/14_cli.ipynb #055a7c73
 def configure_jax(cache_dir: str | None = None) -> dict:
     """Call before JAX's first computation: one XLA CPU device per core (unless XLA_FLAGS sets a count), and JAX's
-    persistent compilation cache in `cache_dir` (default $JEANS_NBDEV_CACHE, else ~/.cache/jeans_nbdev/jax; 'off':
-    none; JAX_COMPILATION_CACHE_DIR, when set, wins). Returns what it set.
+    persistent compilation cache (`numerics.use_compilation_cache`: `cache_dir`, default $JEANS_NBDEV_CACHE, else
+    ~/.cache/jeans_nbdev/jax; 'off': none; JAX_COMPILATION_CACHE_DIR, when set, wins). Returns what it set.
 
     Parameters
     ----------
@@ -905,19 +912,17 @@ def configure_jax(cache_dir: str | None = None) -> dict:
     Returns
     -------
     dict
-        cpu_devices and compilation_cache where they were set.
+        cpu_devices where it was set, and compilation_cache: the cache folder in use.
     """
-    import jax
     out, flags = {}, os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={os.cpu_count() or 1}".strip()
         out["cpu_devices"] = os.cpu_count() or 1
-    cache = cache_dir or os.environ.get("JEANS_NBDEV_CACHE") or str(Path.home() / ".cache" / "jeans_nbdev" / "jax")
-    if cache != "off" and not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        jax.config.update("jax_compilation_cache_dir", cache)
-        os.environ["JAX_COMPILATION_CACHE_DIR"] = cache      # for the processes this one starts (campaign workers)
-        out["compilation_cache"] = cache
-    return out
+    if cache_dir == "off":
+        os.environ["JEANS_NBDEV_CACHE"] = "off"           # before the package's import switches the cache on
+    from jeans_nbdev.numerics import use_compilation_cache
+    cache = use_compilation_cache(cache_dir)
+    return out | ({"compilation_cache": cache} if cache else {})
 
 # %% ../nbs/14_cli.ipynb #1585a521
 COMMANDS = {"fit": _cmd_fit, "demo": _cmd_demo, "mock": _cmd_mock, "data": _cmd_data, "bench": _cmd_bench,

@@ -98,7 +98,9 @@ def _adjoint(flow, max_steps):
 
 # %% ../nbs/04_flow.ipynb #c51c0335
 def _solve(flow, field, y0, reverse: bool = False, t_end: float = 1.0):
-    "Integrate `field` (args = flow.net) over t in [0, t_end] (or t_end -> 0); fixed steps unless flow.rtol is set."
+    """Integrate `field` (args = flow.net) over t in [0, t_end] (or t_end -> 0); fixed steps unless flow.rtol is set.
+    A solve that fails (an adaptive one out of max_steps) returns NaN instead of raising from inside the program: no
+    host callback, so the compiled programs can be kept in JAX's persistent cache."""
     t0, t1 = (t_end, 0.0) if reverse else (0.0, t_end)
     if flow.rtol is None:
         ctrl, max_steps = diffrax.ConstantStepSize(), flow.n_steps
@@ -107,8 +109,9 @@ def _solve(flow, field, y0, reverse: bool = False, t_end: float = 1.0):
         ctrl, max_steps = diffrax.PIDController(rtol=flow.rtol, atol=atol), flow.max_steps
     sol = diffrax.diffeqsolve(diffrax.ODETerm(field), _SOLVERS[flow.solver](), t0, t1, (t1 - t0) / flow.n_steps,
                               y0, args=flow.net, stepsize_controller=ctrl, max_steps=max_steps,
-                              saveat=diffrax.SaveAt(t1=True), adjoint=_adjoint(flow, max_steps))
-    return jax.tree.map(lambda a: a[-1], sol.ys)
+                              saveat=diffrax.SaveAt(t1=True), adjoint=_adjoint(flow, max_steps), throw=False)
+    ok = sol.result == diffrax.RESULTS.successful     # a failed solve gives NaN, which the trainer reports
+    return jax.tree.map(lambda a: jnp.where(ok, a[-1], jnp.nan), sol.ys)
 
 # %% ../nbs/04_flow.ipynb #b75d9655
 _CUSP_GAIN = 10.0   # c = softplus(gain * cusp_raw): an optimizer step of size lr moves c ~ gain * lr / 2

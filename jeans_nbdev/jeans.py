@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import equinox as eqx
 from jaxtyping import Array, Float
-from .numerics import cast_floats, interp_linear
+from .numerics import cast_floats, interp_cubic, interp_linear
 from .background import AbstractAnisotropy, isotropic, jeans_factor
 from .data import vet, likely_members, effective_members
 from .flow import RadialFlow
@@ -168,6 +168,8 @@ class PriorConfig:
         Which roughness of ln sigma_r^2: a key of SIGMA_PRIORS ('logparabola', 'powerlaw' or 'regular').
     mass_prior : float
         Weight (dimensionless, >= 0; 0: off; not scaled with N) of the penalty on M(<r) < 0 and rho(r) < 0.
+    monotone_prior : float
+        Weight (dimensionless, >= 0; 0: off; not scaled with N) of the penalty on a density rising outward.
     sigma_prior_to : float
         Where the sigma_r^2, shape and mass priors' grid ends [median projected radii], above grid[0].
     grid : tuple
@@ -177,13 +179,14 @@ class PriorConfig:
     smooth_sigma: float = 3e-2         # weight of the roughness of ln sigma_r^2 (and of the mixture logits' curvature)
     sigma_prior: str = "logparabola"   # which roughness of ln sigma_r^2: a key of SIGMA_PRIORS
     mass_prior: float = 10.0           # weight of the penalty on M(<r) < 0 and rho(r) < 0 (0: off; not scaled with N)
+    monotone_prior: float = 10.0       # weight of the penalty on d ln rho/d ln r > 0 (0: off; not scaled with N)
     sigma_prior_to: float = 5.0        # where the sigma_r^2, shape and mass priors end [median projected radii]
     grid: tuple = (0.1, 5.0, 40)       # the density prior's grid: from, to [median projected radii], points
 
     def __post_init__(self):
         if self.sigma_prior not in SIGMA_PRIORS:
             raise ValueError(f"sigma_prior must be one of {tuple(SIGMA_PRIORS)}, got {self.sigma_prior!r}")
-        for name in ("smooth_n", "smooth_sigma", "mass_prior"):
+        for name in ("smooth_n", "smooth_sigma", "mass_prior", "monotone_prior"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be a finite weight >= 0 (0 switches it off), got {v!r}")
@@ -208,7 +211,7 @@ class JeansLoss(eqx.Module):
     vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen: `table`, or the model's
     flow tabulated without gradient) or 'joint'.
     kind: 'los' (exact line of sight) or 'kernel' (smeared samples). Its terms: nll, smooth_n, smooth_sigma,
-    smooth_shape, mass_prior.
+    smooth_shape, mass_prior, monotone_prior.
 
     Made by `make_jeans_loss`, which sets the fields below.
 
@@ -224,6 +227,8 @@ class JeansLoss(eqx.Module):
         Weight (dimensionless) of the roughness of ln sigma_r^2 and of the mixture logits' curvature.
     w_m : array
         Weight (dimensionless) of the M >= 0, rho >= 0 penalty (the mass prior, not scaled with N).
+    w_d : array
+        Weight (dimensionless) of the penalty on d ln rho/d ln r > 0 (the monotone prior, not scaled with N).
     table : tuple or None
         Frozen (ln r [ln kpc], ln n [ln(1/kpc^3)]) for the 'velocities' stage; None: tabulate the model's flow.
     h : array
@@ -234,6 +239,9 @@ class JeansLoss(eqx.Module):
         Median projected radius [kpc]: the scale of the ln(1 + r/R) variable.
     hi_s : array
         ln r [ln kpc] where the sigma_r^2, shape and mass priors' grid ends.
+    hi_d : array
+        ln r [ln kpc] where the monotone prior's grid ends: 4/3 of the 95th percentile of R, the outer edge of the
+        range the profiles call constrained (`inference.constrained_range`), or hi_s if that is further out.
     stage : str
         'positions', 'velocities' or 'joint'.
     kind : str
@@ -246,6 +254,8 @@ class JeansLoss(eqx.Module):
         Points of the density penalty grid.
     n_grid_s : int
         Points of the sigma_r^2, shape and mass priors' grid.
+    n_grid_d : int
+        Points of the monotone prior's grid, from lo to hi_d at about twice the density grid's spacing.
     sigma_prior : str
         A key of SIGMA_PRIORS: which roughness of ln sigma_r^2 is penalised.
     """
@@ -254,17 +264,20 @@ class JeansLoss(eqx.Module):
     w_n: Array                   # weight of the ln n curvature
     w_s: Array                   # weight of the ln sigma_r^2 roughness
     w_m: Array                   # weight of the M >= 0, rho >= 0 penalty (the mass prior, not scaled with N)
+    w_d: Array                   # weight of the d ln rho/d ln r <= 0 penalty (the monotone prior, not scaled with N)
     table: tuple | None          # frozen (ln r, ln n) for the 'velocities' stage (None: tabulate the flow)
     h: Array                     # kernel width [kpc] (kernel loss)
     h_v: Array                   # velocity kernel width [km/s] (kernel loss)
     r_med: Array                 # median projected radius [kpc]: the scale of the ln(1 + r/R) variable
     hi_s: Array                  # ln r [ln kpc] where the sigma_r^2, shape and mass priors' grid ends (~ the same spacing)
+    hi_d: Array                  # ln r [ln kpc] where the monotone prior's grid ends: the outer edge of the constrained range
     stage: str = eqx.field(static=True)
     kind: str = eqx.field(static=True)
     n_table: int = eqx.field(static=True)
     n_model: int = eqx.field(static=True)
     n_grid: int = eqx.field(static=True)
     n_grid_s: int = eqx.field(static=True)   # points of that grid
+    n_grid_d: int = eqx.field(static=True)   # points of the monotone prior's grid (twice the spacing)
     sigma_prior: str = eqx.field(static=True, default="logparabola")   # a key of SIGMA_PRIORS
 
     def __call__(self, model, batch, key):
@@ -333,9 +346,11 @@ def _jeans_loss(loss, model, batch, key):
     pen_s = loss.w_s * _roughness(model.sigma.log_sigma_r2(r_s), h_s, order) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
-    pen_m = loss.w_m * _mass_penalty(jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), model, table) if full else 0.0 * nll
-    return nll + pen_n + pen_s + pen_k + pen_m, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
-                                                 "smooth_shape": pen_k, "mass_prior": pen_m}
+    p_m, p_d = _physical_penalties(jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), jnp.linspace(loss.lo, loss.hi_d, loss.n_grid_d),
+                                   model, table) if full else (0.0, 0.0)
+    pen_m, pen_d = loss.w_m * p_m + 0.0 * nll, loss.w_d * p_d + 0.0 * nll
+    return nll + pen_n + pen_s + pen_k + pen_m + pen_d, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
+                                                         "smooth_shape": pen_k, "mass_prior": pen_m, "monotone_prior": pen_d}
 
 # %% ../nbs/08_jeans.ipynb #dfce51fa
 def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
@@ -350,11 +365,25 @@ def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
     return A, (scale[1:] * A[1:] - scale[:-1] * A[:-1]) / (2 * e) / mid
 
 # %% ../nbs/08_jeans.ipynb #559539a4
-def _mass_penalty(ln_r, model, table):
-    "<[-A]_+^2> + <[-D]_+^2> of `_mass_density_factors` on the uniform grid ln_r: 0 for a fit with M(<r) >= 0, rho(r) >= 0."
-    A, D = _mass_density_factors(ln_r, lambda s: interp_linear(s, *table),
-                                 lambda s: model.sigma.log_sigma_r2(jnp.exp(s)), model.beta)
-    return jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
+def _density_log_slopes(ln_r, D, ln_s2):
+    """d ln rho/d ln r between neighbouring midpoints of the uniform grid ln_r [ln kpc], from D of `_mass_density_factors`
+    (4 pi G r^3 rho = D r sigma_r^2); 0 where rho <= 0 at either midpoint (the mass prior's business there)."""
+    scale = jnp.exp(ln_r + ln_s2(ln_r))                                      # r sigma_r^2 [kpc (km/s)^2]
+    mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
+    ok = (D[1:] > 0) & (D[:-1] > 0)
+    ln_q = jnp.log(jnp.where(D > 0, D, 1.0) * mid)                          # ln(4 pi G r^3 rho)
+    return jnp.where(ok, (ln_q[1:] - ln_q[:-1]) / (ln_r[1] - ln_r[0]) - 3.0, 0.0)
+
+
+def _physical_penalties(ln_r, ln_r_d, model, table):
+    """(<[-A]_+^2> + <[-D]_+^2> on the uniform grid ln_r, <[d ln rho/d ln r]_+^2> on the coarser uniform grid ln_r_d):
+    both 0 for a fit with M(<r) >= 0, rho(r) >= 0 and rho falling outward (the mass and monotone priors before their
+    weights). The density slopes read ln n by cubic interpolation (see The mass and monotone priors)."""
+    ln_s2 = lambda s: model.sigma.log_sigma_r2(jnp.exp(s))
+    A, D = _mass_density_factors(ln_r, lambda s: interp_linear(s, *table), ln_s2, model.beta)
+    mass = jnp.mean(jax.nn.relu(-A) ** 2) + jnp.mean(jax.nn.relu(-D) ** 2)
+    _, D2 = _mass_density_factors(ln_r_d, lambda s: interp_cubic(s, *table), ln_s2, model.beta)
+    return mass, jnp.mean(jax.nn.relu(_density_log_slopes(ln_r_d, D2, ln_s2)) ** 2)
 
 # %% ../nbs/08_jeans.ipynb #55089997
 def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
@@ -406,7 +435,7 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     prior : PriorConfig
         The priors' weights and grids.
     weight_scale : float
-        Factor (dimensionless) on the smoothness weights (not on the mass prior).
+        Factor (dimensionless) on the smoothness weights (not on the mass and monotone priors).
     kind : str
         'los' (exact line of sight) or 'kernel' (smeared samples).
     table : tuple, optional
@@ -431,11 +460,13 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     lo, hi, n = prior.grid
     n_s = int(round(math.log(prior.sigma_prior_to / lo) / math.log(hi / lo) * (n - 1))) + 1   # ~ the same spacing
     Rmed = float(np.median(np.asarray(R)))
+    hi_d = max(math.log(4.0 / 3.0 * float(np.percentile(np.asarray(R), 95.0))), math.log(prior.sigma_prior_to * Rmed))
+    n_d = max(int(round((hi_d - math.log(lo * Rmed)) / (2 * math.log(hi / lo) / (n - 1)))) + 1, 3)
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(lo * Rmed)), a(math.log(hi * Rmed)), a(prior.smooth_n * weight_scale),
-                     a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), table, a(h), a(h_v), a(Rmed),
-                     a(math.log(prior.sigma_prior_to * Rmed)), stage, kind, int(n_table), int(n_model), int(n),
-                     n_s, prior.sigma_prior)
+                     a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), a(prior.monotone_prior), table, a(h), a(h_v), a(Rmed),
+                     a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table), int(n_model),
+                     int(n), n_s, n_d, prior.sigma_prior)
 
 # %% ../nbs/08_jeans.ipynb #7119890f
 def _stage_steps(steps, lr):

@@ -66,9 +66,8 @@ def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
     cat = d / "stars.dat"
     shutil.copy(shipped_path("PlumCuspOm", 100, err=True), cat)
-    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(d / "jax_cache"),
-               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0", JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
-               PYTHONUNBUFFERED="1")
+    # the package's compilation cache as a user has it (shared with the notebooks' fits where shapes agree)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
     return d, cat, env
 
 
@@ -188,7 +187,8 @@ def test_other_run_into_same_folder_refused(work, capsys):
     record = _run_record(read_catalog(str(cat)), parse_beta(a.beta), a.members, a.seed, _config(a))
     (run / "checkpoints" / "run.json").write_text(json.dumps(record))
     for flag, value, what in (("--beta", "iso", "beta"), ("--seed", str(SEED + 1), "seed"), ("--steps", "7", "steps"),
-                              ("--sigma-prior", "regular", "sigma_prior"), ("--mass-prior", "0", "mass_prior")):
+                              ("--sigma-prior", "regular", "sigma_prior"), ("--mass-prior", "0", "mass_prior"),
+                              ("--monotone-prior", "0", "monotone_prior")):
         argv = _fit_args(cat, run)[len(_cli()):]
         if flag in argv:
             argv[argv.index(flag) + 1] = value
@@ -212,13 +212,14 @@ def test_prior_options_are_the_fits():
     assert _config(args).prior == FitConfig().prior and _config(args).model == FitConfig().model
 
 
-def test_mass_prior_bad_weight(tmp_path, capsys):
-    "A negative or NaN --mass-prior is refused in one line that names the option, before any fit."
-    for bad in ("-1", "nan"):
-        assert main(["demo", "--out", str(tmp_path / "o"), "--mass-prior", bad]) == 2
-        err = capsys.readouterr().err
-        assert len(_lines(err)) == 1 and "--mass-prior" in err, err
-        assert not (tmp_path / "o" / "checkpoints").exists()
+def test_prior_bad_weight(tmp_path, capsys):
+    "A negative or NaN --mass-prior or --monotone-prior is refused in one line that names the option, before any fit."
+    for opt in ("--mass-prior", "--monotone-prior"):
+        for bad in ("-1", "nan"):
+            assert main(["demo", "--out", str(tmp_path / "o"), opt, bad]) == 2
+            err = capsys.readouterr().err
+            assert len(_lines(err)) == 1 and opt in err, err
+            assert not (tmp_path / "o" / "checkpoints").exists()
 
 
 def _bad_catalog(d: Path, name: str, row: int, value: str) -> Path:
