@@ -10,10 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'RHO_REF_KPC', 'SEED_MAX', 'MAX_MEMBERS', 'PARSER_FACTS',
-           'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note', 'profile_columns',
-           'write_profiles_csv', 'claim_folder', 'BandWarning', 'run_fit', 'parser_facts', 'configure_jax', 'main',
-           'console']
+__all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'SLOPE_RISE_TOL', 'RHO_REF_KPC', 'SEED_MAX', 'MAX_MEMBERS',
+           'PARSER_FACTS', 'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note',
+           'profile_columns', 'write_profiles_csv', 'claim_folder', 'BandWarning', 'ProfileWarning', 'run_fit',
+           'parser_facts', 'configure_jax', 'main', 'console']
 
 # %% ../nbs/14_cli.ipynb #2ec09503
 class CLIError(Exception):
@@ -395,6 +395,25 @@ def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inpu
                          f"radial range, binned data and Wolf estimate from the stars with pmem >= {MEMBER_P:g}"),
                 truth=None if truth is None else _truth(truth, m_half["r_half_kpc"]["p50"]), profiles_columns=profile_columns())
 
+# %% ../nbs/14_cli.ipynb #bf12a855
+SLOPE_RISE_TOL = 0.1   # a median d ln rho/d ln r above this inside the constrained range is called rising
+
+class ProfileWarning(UserWarning):
+    "A fitted profile that is unphysical inside the range the stars constrain (negative M or rho, rho rising outward)."
+
+def _profile_checks(bands) -> dict:
+    """summary.json's profile_checks: the quantities (M, rho) whose median is <= 0 somewhere inside the constrained
+    range, the largest median d ln rho/d ln r there, and a note (None when both are physical)."""
+    import numpy as np
+    inside = bands.constrained()
+    negative = [q for q in ("M", "rho") if np.any(bands.median(q)[inside] <= 0)]
+    slope = float(np.max(bands.median("slope")[inside])) if inside.any() else float("nan")
+    parts = ([f"median {' and '.join(negative)} <= 0"] if negative else []) + (
+        [f"median density rising outward (d ln rho/d ln r up to {slope:+.2f})"] if slope > SLOPE_RISE_TOL else [])
+    note = None if not parts else ("inside the constrained range: " + "; ".join(parts) +
+                                   " (see profiles.csv; --mass-prior and --monotone-prior weigh these)")
+    return dict(negative_median=negative, max_median_density_slope=slope, note=note)
+
 # %% ../nbs/14_cli.ipynb #e1ed3059
 def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) -> str:
     "The figures' title line: catalog, stars (effective members when pmem is given), anisotropy, ensemble members."
@@ -504,6 +523,9 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
             write_profiles_csv(bands, tmp)
         summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs, truth)
         summary.update(_light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg))
+        summary["profile_checks"] = _profile_checks(bands)
+        if summary["profile_checks"]["note"]:
+            warnings.warn(summary["profile_checks"]["note"], ProfileWarning)
         title = _title(catalog, members, beta, inputs, photometry)
         light = None if photometry is None else likely_members(photometry)
         summary.update(figures=_figures(out, bands, ens, truth, seen, title, light), resumed=bool(note),

@@ -143,7 +143,8 @@ def interp_cubic(xq: Float[Array, "..."], xp: Float[Array, "m"], fp: Float[Array
         Interpolated values, in the units of fp.
     """
     h = jnp.diff(xp); d = jnp.diff(fp) / h
-    m = jnp.concatenate([d[:1], (h[1:] * d[:-1] + h[:-1] * d[1:]) / (h[1:] + h[:-1]), d[-1:]])
+    ends = (d[:1] - h[:1] * (d[1:2] - d[:1]) / (h[:1] + h[1:2]), d[-1:] + h[-1:] * (d[-1:] - d[-2:-1]) / (h[-2:-1] + h[-1:]))
+    m = jnp.concatenate([ends[0], (h[1:] * d[:-1] + h[:-1] * d[1:]) / (h[1:] + h[:-1]), ends[1]])
     i, t = interp_index(xq, xp)
     hi = h[i]
     cubic = ((2 * t - 3) * t**2 + 1) * fp[i] + (t - 1)**2 * t * hi * m[i] + (3 - 2 * t) * t**2 * fp[i + 1] \
