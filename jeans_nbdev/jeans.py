@@ -346,8 +346,8 @@ def _jeans_loss(loss, model, batch, key):
     pen_s = loss.w_s * _roughness(model.sigma.log_sigma_r2(r_s), h_s, order) if full else 0.0 * nll
     shaped = full and model.shape is not None     # the mixture logits bend at the same price as ln sigma_r^2
     pen_k = loss.w_s * _curvature(model.shape.logits(r_s), h_s) if shaped else 0.0 * nll
-    p_m, p_d = _physical_penalties(jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), jnp.linspace(loss.lo, loss.hi_d, loss.n_grid_d),
-                                   model, table) if full else (0.0, 0.0)
+    grid_m, grid_d = jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), jnp.linspace(loss.lo, loss.hi_d, loss.n_grid_d)
+    p_m, p_d = _physical_penalties(grid_m, grid_d, model, table) if full else (0.0, 0.0)
     pen_m, pen_d = loss.w_m * p_m + 0.0 * nll, loss.w_d * p_d + 0.0 * nll
     return nll + pen_n + pen_s + pen_k + pen_m + pen_d, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
                                                          "smooth_shape": pen_k, "mass_prior": pen_m, "monotone_prior": pen_d}
@@ -460,13 +460,14 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     lo, hi, n = prior.grid
     n_s = int(round(math.log(prior.sigma_prior_to / lo) / math.log(hi / lo) * (n - 1))) + 1   # ~ the same spacing
     Rmed = float(np.median(np.asarray(R)))
-    hi_d = max(math.log(4.0 / 3.0 * float(np.percentile(np.asarray(R), 95.0))), math.log(prior.sigma_prior_to * Rmed))
+    edge = 4.0 / 3.0 * float(np.percentile(np.asarray(R), 95.0))     # inference.constrained_range's outer edge
+    hi_d = max(math.log(edge), math.log(prior.sigma_prior_to * Rmed))
     n_d = max(int(round((hi_d - math.log(lo * Rmed)) / (2 * math.log(hi / lo) / (n - 1)))) + 1, 3)
     a = lambda v: jnp.asarray(v, dtype)
     return JeansLoss(a(math.log(lo * Rmed)), a(math.log(hi * Rmed)), a(prior.smooth_n * weight_scale),
-                     a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), a(prior.monotone_prior), table, a(h), a(h_v), a(Rmed),
-                     a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table), int(n_model),
-                     int(n), n_s, n_d, prior.sigma_prior)
+                     a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), a(prior.monotone_prior), table, a(h),
+                     a(h_v), a(Rmed), a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table),
+                     int(n_model), int(n), n_s, n_d, prior.sigma_prior)
 
 # %% ../nbs/08_jeans.ipynb #7119890f
 def _stage_steps(steps, lr):

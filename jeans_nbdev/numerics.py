@@ -36,7 +36,7 @@ def use_compilation_cache(cache_dir: str | None = None) -> str | None:
     Returns
     -------
     str or None
-        The folder in use, or None when off.
+        The folder in use (with 'off', the one an earlier call already switched on, if any), or None.
     """
     cache = cache_dir or os.environ.get("JEANS_NBDEV_CACHE") or str(Path.home() / ".cache" / "jeans_nbdev" / "jax")
     if cache == "off":
