@@ -11,7 +11,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 from . import data, inference
-from .jeans import FitConfig, fit_ensemble
+from .jeans import AnisotropyPrior, FitConfig, fit_ensemble
 from .mocks import OMDistribution, sample_mock
 from .validation import DEFAULT_MEMBERS, metrics
 
@@ -90,8 +90,9 @@ def _band_width(bands, rh: float) -> float:
 
 # %% ../nbs/13_campaign.ipynb #c88005cb
 def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitConfig = FitConfig(),
-             key_seed: int = 0) -> dict:
-    """Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy and return the campaign's figures.
+             key_seed: int = 0, beta: str = "true") -> dict:
+    """Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy (beta 'true') or with the
+    anisotropy marginalised over the default `AnisotropyPrior` (beta 'marginal'), and return the campaign's figures.
 
     Parameters
     ----------
@@ -103,27 +104,31 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
         Keyword-only: the fit's configuration.
     key_seed : int
         Keyword-only: seed of the fit's PRNG key.
+    beta : str
+        Keyword-only: 'true' (the mock's anisotropy given) or 'marginal' (not given).
 
     Returns
     -------
     dict
         The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68 (dimensionless) and wall_time_s [s].
     """
+    if beta not in ("true", "marginal"):
+        raise ValueError(f"beta must be 'true' or 'marginal', got {beta!r}")
     truth = data.truth_by_name(spec.model)
     cat = sample_mock(jax.random.key(spec.seed), truth, spec.n, verr=spec.verr)
     t0 = time.perf_counter()
-    ens = fit_ensemble(cat, truth.anisotropy, key=jax.random.key(key_seed), config=config, members=members,
+    ens = fit_ensemble(cat, truth.anisotropy if beta == "true" else AnisotropyPrior(), key=jax.random.key(key_seed), config=config, members=members,
                        bootstrap=members > 1, quiet=True)
     rh = float(truth.r_half)
     r = np.geomspace(0.1 * rh, 8.0 * rh, 40)
-    bands = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], truth.anisotropy, r,
+    bands = inference.ensemble_profiles([inference.for_inference(m) for m in ens.models], ens.anisotropies, r,
                                         data_R=cat.R)
     m = metrics(dict(model=spec.model, n=spec.n, truth=truth, catalog=cat, bands=bands, r_half=rh,
                      wall_time=time.perf_counter() - t0))
     at = jnp.asarray([0.5 * rh])
     fitted = float(np.interp(np.log(0.5 * rh), np.log(bands.r), bands.median("slope")))
     true, other = float(truth.slope(at)[0]), float(data.truth_by_name(_other_halo(spec.model)).slope(at)[0])
-    return dict(asdict(spec), name=spec.name, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
+    return dict(asdict(spec), name=spec.name, beta=beta, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
                 slope_err=abs(fitted - true), cusp_core_ok=abs(fitted - true) < abs(fitted - other),
                 M_coverage95=m["M_coverage95"], M_halfwidth68=_band_width(bands, rh), wall_time_s=m["wall_time_s"])
 
@@ -138,7 +143,7 @@ def _done(path: Path) -> dict:
 # %% ../nbs/13_campaign.ipynb #d82dcc29
 def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = DEFAULT_MEMBERS,
                  config: FitConfig = FitConfig(), scheduler: str | None = None, workers: int | None = None,
-                 quiet: bool = False) -> list[dict]:
+                 quiet: bool = False, beta: str = "true") -> list[dict]:
     """Fit every spec on a Dask cluster (scheduler address, or a LocalCluster of `workers` processes), appending each
     result to out/results.jsonl as it completes; specs already there are skipped. Returns the results of all specs.
 
@@ -158,6 +163,8 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
         Keyword-only: LocalCluster worker processes; default half the cores.
     quiet : bool
         Keyword-only: True: no progress bar.
+    beta : str
+        Keyword-only: 'true' (each mock's anisotropy given) or 'marginal' (see `fit_mock`).
 
     Returns
     -------
@@ -175,7 +182,7 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
                                                       threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(scheduler or cluster)
         try:
-            futures = {client.submit(fit_mock, s, members=members, config=config, pure=False): s for s in todo}
+            futures = {client.submit(fit_mock, s, members=members, config=config, beta=beta, pure=False): s for s in todo}
             with open(path, "a") as f, tqdm(total=len(todo), desc="campaign", disable=quiet) as bar:
                 for fut in as_completed(futures):
                     s = futures[fut]

@@ -6,12 +6,12 @@
 __all__ = ['MIN_STARS', 'MEMBER_P', 'GAIA_COLUMNS', 'GAIA_ERR_KMS', 'CSV_REQUIRED', 'CSV_OPTIONAL', 'CSV_SKY', 'GC_HALO_RS',
            'GC_HALO_GAMMA', 'GC_TRACER_ALPHA', 'GAIA_CHALLENGE_MODELS', 'ERR_SPREAD_WARN', 'ERR_SPREAD_ERROR',
            'DENSITY_DWARF', 'DENSITY_POSSIBLE', 'OUTLIER_Z', 'CENTRE_SIGNIF', 'CENTRE_WARN', 'CENTRE_ERROR', 'CHECKS',
-           'CatalogError', 'CatalogWarning', 'Truth6D', 'Catalog', 'likely_members', 'effective_members', 'from_arrays',
-           'load_gaia_challenge', 'csv_on_sky', 'load_csv', 'sky_to_tangent', 'from_sky', 'shipped_files',
-           'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth', 'truth_from_filename',
-           'truth_by_name', 'Finding', 'robust_spread', 'velocity_outliers', 'density_centre', 'recentre',
-           'check_catalog', 'vet', 'tangent_to_sky', 'sky_centre', 'Photometry', 'photometry_from_arrays',
-           'load_photometry', 'write_gaia_challenge']
+           'CatalogError', 'CatalogWarning', 'Truth6D', 'Catalog', 'likely_members', 'effective_members',
+           'constrained_range', 'from_arrays', 'load_gaia_challenge', 'csv_on_sky', 'load_csv', 'sky_to_tangent',
+           'from_sky', 'shipped_files', 'shipped_path', 'parse_gaia_challenge_name', 'TruthModel',
+           'gaia_challenge_truth', 'truth_from_filename', 'truth_by_name', 'Finding', 'robust_spread',
+           'velocity_outliers', 'density_centre', 'recentre', 'check_catalog', 'vet', 'tangent_to_sky', 'sky_centre',
+           'Photometry', 'photometry_from_arrays', 'load_photometry', 'write_gaia_challenge']
 
 # %% ../nbs/02_data.ipynb #633921cc
 import jax
@@ -28,7 +28,7 @@ from pathlib import Path
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from . import background as bg
 
@@ -166,6 +166,29 @@ def effective_members(cat: Catalog) -> float:
         The effective number of member stars.
     """
     return float(cat.n if cat.pmem is None else np.sum(cat.pmem))
+
+# %% ../nbs/02_data.ipynb #8f7a0889
+def constrained_range(R: Float[ArrayLike, "n"], lo: float = 5.0, hi: float = 95.0) -> tuple[float, float]:
+    """3D radii [kpc] the data constrain: [P_lo(R), 4/3 P_hi(R)] of the stars' projected radii R [kpc].
+
+    Parameters
+    ----------
+    R : array of shape (n,)
+        Projected radii [kpc] of the stars, finite and >= 0 (at least 2).
+    lo : float
+        Percentile [%] of R that gives the inner edge.
+    hi : float
+        Percentile [%] of R that, times 4/3, gives the outer edge.
+
+    Returns
+    -------
+    tuple of two floats
+        (inner, outer) radius [kpc].
+    """
+    R = np.asarray(R, float)
+    if R.ndim != 1 or R.size < 2 or not np.all(np.isfinite(R)) or np.any(R < 0):
+        raise ValueError(f"constrained_range needs >= 2 finite non-negative projected radii, got shape {R.shape}")
+    return float(np.percentile(R, lo)), float(4.0 / 3.0 * np.percentile(R, hi))
 
 # %% ../nbs/02_data.ipynb #929a9fa6
 def _row_names(rows, n):

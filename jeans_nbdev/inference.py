@@ -13,11 +13,12 @@ from jaxtyping import Array, ArrayLike, Float
 from .background import (AbstractAnisotropy, isotropic, jeans_density, jeans_density_slope,
                                     jeans_mass, sigma_los2, surface_density)
 from .numerics import cast_floats, gauss_legendre, log_slope
+from .data import constrained_range
 
 # %% auto #0
 __all__ = ['PERCENTILES', 'RADIAL', 'PROJECTED', 'MSUN_GEV', 'KPC_CM', 'OUTER_SLOPE_MAX', 'INNER_SLOPE_RANGE', 'profile_pair',
-           'for_inference', 'member_profiles', 'constrained_range', 'ensemble_quantiles', 'ProfileBands',
-           'ensemble_profiles', 'accuracy_table', 'binned_profiles', 'plot_bands', 'j_factor', 'ensemble_j_factor']
+           'for_inference', 'member_profiles', 'ensemble_quantiles', 'ProfileBands', 'ensemble_profiles',
+           'accuracy_table', 'binned_profiles', 'plot_bands', 'j_factor', 'ensemble_j_factor']
 
 # %% ../nbs/09_inference.ipynb #aa995296
 PERCENTILES = (2.5, 16.0, 50.0, 84.0, 97.5)   # the 95% and 68% bands and the median
@@ -92,29 +93,6 @@ def member_profiles(model, beta: AbstractAnisotropy | None, r: Float[ArrayLike, 
                slope=jeans_density_slope(r, nu, s2, beta))
     out.update(Sigma=surface_density(R, nu), sigma_los=jnp.sqrt(sigma_los2(R, nu, s2, beta)))
     return out
-
-# %% ../nbs/09_inference.ipynb #8f7a0889
-def constrained_range(R: Float[ArrayLike, "n"], lo: float = 5.0, hi: float = 95.0) -> tuple[float, float]:
-    """3D radii [kpc] the data constrain: [P_lo(R), 4/3 P_hi(R)] of the stars' projected radii R [kpc].
-
-    Parameters
-    ----------
-    R : array of shape (n,)
-        Projected radii [kpc] of the stars, finite and >= 0 (at least 2).
-    lo : float
-        Percentile [%] of R that gives the inner edge.
-    hi : float
-        Percentile [%] of R that, times 4/3, gives the outer edge.
-
-    Returns
-    -------
-    tuple of two floats
-        (inner, outer) radius [kpc].
-    """
-    R = np.asarray(R, float)
-    if R.ndim != 1 or R.size < 2 or not np.all(np.isfinite(R)) or np.any(R < 0):
-        raise ValueError(f"constrained_range needs >= 2 finite non-negative projected radii, got shape {R.shape}")
-    return float(np.percentile(R, lo)), float(4.0 / 3.0 * np.percentile(R, hi))
 
 # %% ../nbs/09_inference.ipynb #a595eaaa
 from scipy import stats as _stats
@@ -203,7 +181,8 @@ class ProfileBands:
         numpy array of shape (len(q), n)
             In the quantity's unit.
         """
-        return ensemble_quantiles(self.samples[name], q, log=name in _POSITIVE, method=self.method)
+        out = ensemble_quantiles(self.samples[name], q, log=name in _POSITIVE, method=self.method)
+        return np.minimum(out, 1.0) if name == "beta" else out      # beta <= 1: a linear band may not pass it
 
     def median(self, name: str) -> np.ndarray:
         """The band's centre (q = 50): the members' median.
@@ -248,6 +227,15 @@ class ProfileBands:
 # %% ../nbs/09_inference.ipynb #0023aaad
 _member_profiles_jit = eqx.filter_jit(member_profiles)
 
+
+def _per_member(beta, K: int) -> list:
+    "K anisotropies: `beta` (None: isotropic) K times, or a sequence of K (a marginal ensemble's draws)."
+    if isinstance(beta, (list, tuple)):
+        if len(beta) != K:
+            raise ValueError(f"{len(beta)} anisotropies for {K} members: give one per member, or one for all")
+        return [isotropic() if b is None else b for b in beta]
+    return [isotropic() if beta is None else beta] * K
+
 def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLike, "n"],
                       R: Float[ArrayLike, "m"] | None = None, data_R: Float[ArrayLike, "k"] | None = None,
                       method: str = "t") -> ProfileBands:
@@ -258,8 +246,9 @@ def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLik
     ----------
     models : sequence
         The members: `for_inference` models or (nu, sigma_r2) pairs, at least one.
-    beta : AbstractAnisotropy or None
-        The anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    beta : AbstractAnisotropy, None or sequence
+        The anisotropy beta(r) (dimensionless) of r [kpc] of every member, an object of `background` (None:
+        isotropic), or one per member (`FitEnsembleResult.anisotropies` of a marginal ensemble).
     r : array of shape (n,)
         3D radii [kpc] of the RADIAL quantities.
     R : array of shape (m,), optional
@@ -276,7 +265,7 @@ def ensemble_profiles(models, beta: AbstractAnisotropy | None, r: Float[ArrayLik
     models = list(models)
     if not models:
         raise ValueError("ensemble_profiles needs at least one model")
-    per = [_member_profiles_jit(m, beta, r, R) for m in models]   # members share one compilation
+    per = [_member_profiles_jit(m, b, r, R) for m, b in zip(models, _per_member(beta, len(models)))]   # one compilation
     samples = {k: np.stack([np.asarray(p[k]) for p in per]) for k in per[0]}
     bad = [k for k, v in samples.items() if not np.all(np.isfinite(v))]
     if bad:
@@ -575,8 +564,8 @@ def ensemble_j_factor(models, beta, distance_kpc: float, theta_deg: float = 0.5,
     ----------
     models : sequence
         The members: `for_inference` models or (nu, sigma_r2) pairs.
-    beta : AbstractAnisotropy
-        The anisotropy beta(r) (dimensionless) of r [kpc] of the fits.
+    beta : AbstractAnisotropy, None or sequence
+        The anisotropy beta(r) (dimensionless) of r [kpc] of the fits, or one per member (as in `ensemble_profiles`).
     distance_kpc : float
         Distance [kpc] of the galaxy, > 0.
     theta_deg : float
@@ -589,9 +578,9 @@ def ensemble_j_factor(models, beta, distance_kpc: float, theta_deg: float = 0.5,
     dict
     """
     rows = []
-    for m in models:
+    for m, b in zip(models, _per_member(beta, len(models))):
         nu, s2 = profile_pair(m)
-        rows.append(j_factor(lambda r: jeans_density(r, nu, s2, beta), distance_kpc, theta_deg, r_range))
+        rows.append(j_factor(lambda r: jeans_density(r, nu, s2, b), distance_kpc, theta_deg, r_range))
     def band(key, unit):
         logs = np.array([row[f"log10{key}"] for row in rows])
         pct = {f"p{p:g}": float(v) for p, v in zip(PERCENTILES, ensemble_quantiles(logs[:, None])[:, 0])}

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import equinox as eqx
 from jaxtyping import Array, Float
 from .numerics import cast_floats, interp_cubic, interp_linear
-from .background import AbstractAnisotropy, isotropic, jeans_factor
-from .data import vet, likely_members, effective_members
+from .background import AbstractAnisotropy, BaesVanHese, isotropic, jeans_factor
+from .data import vet, likely_members, effective_members, constrained_range
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from .loss import kernel_log_lik, los_log_lik, silverman_bandwidth
@@ -22,8 +22,9 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
 
 # %% auto #0
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
-           'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble',
-           'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
+           'symmetrised_beta', 'beta_from_symmetrised', 'AnisotropyPrior', 'member_anisotropies', 'ModelConfig',
+           'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble', 'HeldOutComparison',
+           'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -241,7 +242,7 @@ class JeansLoss(eqx.Module):
         ln r [ln kpc] where the sigma_r^2, shape and mass priors' grid ends.
     hi_d : array
         ln r [ln kpc] where the monotone prior's grid ends: 4/3 of the 95th percentile of R, the outer edge of the
-        range the profiles call constrained (`inference.constrained_range`), or hi_s if that is further out.
+        range the profiles call constrained (`data.constrained_range`), or hi_s if that is further out.
     stage : str
         'positions', 'velocities' or 'joint'.
     kind : str
@@ -460,7 +461,7 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     lo, hi, n = prior.grid
     n_s = int(round(math.log(prior.sigma_prior_to / lo) / math.log(hi / lo) * (n - 1))) + 1   # ~ the same spacing
     Rmed = float(np.median(np.asarray(R)))
-    edge = 4.0 / 3.0 * float(np.percentile(np.asarray(R), 95.0))     # inference.constrained_range's outer edge
+    edge = constrained_range(R)[1]
     hi_d = max(math.log(edge), math.log(prior.sigma_prior_to * Rmed))
     n_d = max(int(round((hi_d - math.log(lo * Rmed)) / (2 * math.log(hi / lo) / (n - 1)))) + 1, 3)
     a = lambda v: jnp.asarray(v, dtype)
@@ -468,6 +469,108 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
                      a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), a(prior.monotone_prior), table, a(h),
                      a(h_v), a(Rmed), a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table),
                      int(n_model), int(n), n_s, n_d, prior.sigma_prior)
+
+# %% ../nbs/08_jeans.ipynb #24463f34
+def symmetrised_beta(beta: Float[Array, "*n"]) -> Float[Array, "*n"]:
+    "beta~ = beta / (2 - beta) (dimensionless): maps beta in (-inf, 1] onto (-1, 1], radial and tangential alike."
+    return beta / (2.0 - beta)
+
+
+def beta_from_symmetrised(bt: Float[Array, "*n"]) -> Float[Array, "*n"]:
+    "The inverse of `symmetrised_beta`: beta = 2 beta~ / (1 + beta~) (dimensionless), for beta~ in (-1, 1]."
+    return 2.0 * bt / (1.0 + bt)
+
+# %% ../nbs/08_jeans.ipynb #243a006b
+@dataclass(frozen=True)
+class AnisotropyPrior:
+    """Baes & Van Hese beta(r) drawn per ensemble member (see above): beta0 and beta_inf uniform in the symmetrised
+    anisotropy over the given ranges, ln r_a uniform over `ra_kpc` (None: the light's constrained range), eta uniform.
+
+    Parameters
+    ----------
+    beta0 : tuple of two floats
+        Range of symmetrised inner anisotropy beta~_0 (dimensionless), inside (-1, 1].
+    beta_inf : tuple of two floats
+        Range of symmetrised outer anisotropy beta~_inf (dimensionless), inside (-1, 1].
+    eta : tuple of two floats
+        Range of the transition's sharpness eta (dimensionless), > 0.
+    ra_kpc : tuple of two floats, optional
+        Range [kpc] of the log-uniform transition radius; None: `data.constrained_range` of the light.
+    """
+    beta0: tuple = (-1 / 3, 1 / 3)        # beta0 in [-1, 1/2]
+    beta_inf: tuple = (-1 / 3, 1.0)       # beta_inf in [-1, 1]
+    eta: tuple = (1.0, 3.0)
+    ra_kpc: tuple | None = None
+
+    def __post_init__(self):
+        for name, (lo, hi), ok in [("beta0", self.beta0, -1 < self.beta0[0]), ("beta_inf", self.beta_inf, -1 < self.beta_inf[0]),
+                                   ("eta", self.eta, self.eta[0] > 0), ("ra_kpc", self.ra_kpc or (1, 1), (self.ra_kpc or (1, 1))[0] > 0)]:
+            if not (ok and lo <= hi and (name not in ("beta0", "beta_inf") or hi <= 1)):
+                raise ValueError(f"AnisotropyPrior: {name}=({lo}, {hi}) must be an increasing range"
+                                 + (" inside (-1, 1] (symmetrised anisotropy)" if name.startswith("beta") else " of positive values"))
+
+    def draw(self, n: int, *, key, r_range: tuple | None = None) -> list:
+        """n independent BaesVanHese draws (parameters float64 scalar arrays). r_range: (inner, outer) [kpc] of the
+        transition radius when the prior leaves it to the data (ra_kpc None).
+
+        Parameters
+        ----------
+        n : int
+            Number of draws, >= 1.
+        key : jax PRNG key
+            Keyword-only: the draws' randomness.
+        r_range : tuple of two floats, optional
+            (inner, outer) radii [kpc], used when ra_kpc is None.
+
+        Returns
+        -------
+        list of BaesVanHese
+        """
+        lo_hi = self.ra_kpc or r_range
+        if lo_hi is None or not 0 < lo_hi[0] <= lo_hi[1]:
+            raise ValueError(f"AnisotropyPrior.draw needs a transition-radius range (0 < inner <= outer), got {lo_hi}")
+        u = np.asarray(jax.random.uniform(raw_key(key), (n, 4), dtype=jnp.float64))
+        between = lambda k, lo, hi: lo + u[:, k] * (hi - lo)
+        b0 = beta_from_symmetrised(between(0, *self.beta0))
+        binf = beta_from_symmetrised(between(1, *self.beta_inf))
+        ra = np.exp(between(2, *np.log(lo_hi)))
+        eta = between(3, *self.eta)
+        return [BaesVanHese(*(jnp.asarray(v, jnp.float64) for v in p)) for p in zip(b0, binf, ra, eta)]
+
+
+    def record(self) -> dict:
+        "The prior as a JSON-able dict (summary.json, run records)."
+        return dict(family="Baes & Van Hese 2007", beta0_symmetrised=list(self.beta0), beta_inf_symmetrised=list(self.beta_inf),
+                    eta=list(self.eta), ra_kpc="log-uniform over the light's constrained range" if self.ra_kpc is None else list(self.ra_kpc))
+
+# %% ../nbs/08_jeans.ipynb #dc3a2f1f
+_PRIOR_STREAM = 0xBE7A     # fold_in tag: the anisotropy draws' key, apart from the members' fit and bootstrap keys
+
+
+def member_anisotropies(beta, members: int, *, key, light) -> list:
+    """One anisotropy per member: `beta` for every member (None: isotropic), or for an AnisotropyPrior `members`
+    draws, the transition radius over `data.constrained_range` of the likely members of `light` (a Catalog).
+
+    Parameters
+    ----------
+    beta : AbstractAnisotropy, AnisotropyPrior or None
+        The fixed anisotropy or the prior.
+    members : int
+        Ensemble size.
+    key : jax PRNG key
+        Keyword-only: the ensemble's key (the draws use a key folded from it).
+    light : Catalog
+        Keyword-only: the stars that sample the light.
+
+    Returns
+    -------
+    list
+        `members` AbstractAnisotropy objects.
+    """
+    if isinstance(beta, AnisotropyPrior):
+        return beta.draw(members, key=jax.random.fold_in(raw_key(key), _PRIOR_STREAM),
+                         r_range=constrained_range(likely_members(light).R))
+    return [isotropic() if beta is None else beta] * members
 
 # %% ../nbs/08_jeans.ipynb #7119890f
 def _stage_steps(steps, lr):
@@ -657,9 +760,9 @@ def _init_model(key, catalog, beta, dtype, mc: ModelConfig, R_scale=None):
     return cast_floats(m, dtype)
 
 # %% ../nbs/08_jeans.ipynb #2362a688
-def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, checkpoint_dir, quiet: bool, photometry=None):
+def _fit_members(catalog, betas: list, keys: list, boot_keys: list, cfg: FitConfig, checkpoint_dir, quiet: bool, photometry=None):
     """The three stages for len(keys) members trained together (`train_members`); member m is `fit` with key keys[m]
-    and bootstrap key boot_keys[m]; `photometry`: the sample of the light. Returns the stacked final model (training
+    and bootstrap key boot_keys[m] and anisotropy betas[m]; `photometry`: the sample of the light. Returns the stacked final model (training
     precision) and {stage: result}."""
     steps, lrs = _stage_steps(cfg.steps, cfg.lr)
     dtype, M = jnp.dtype(cfg.dtype), len(keys)
@@ -667,7 +770,7 @@ def _fit_members(catalog, beta, keys: list, boot_keys: list, cfg: FitConfig, che
     light = catalog if photometry is None else photometry          # the stars whose positions sample the light
     n_eff = effective_members(catalog) + (0.0 if photometry is None else effective_members(photometry))
     R_mem = likely_members(light).R
-    model = stack_models([_init_model(p[0], catalog, beta, dtype, cfg.model, R_mem) for p in pairs])
+    model = stack_models([_init_model(p[0], catalog, b, dtype, cfg.model, R_mem) for p, b in zip(pairs, betas)])
     data = catalog_data(catalog, dtype, photometry)
     h = silverman_bandwidth(np.stack([catalog.x, catalog.y], -1), cfg.n_model) if cfg.loss == "kernel" else 0.0
     out, stages = {}, [(st, n, lr_) for st, n, lr_ in zip(STAGES[:1] if cfg.positions_only else STAGES, steps, lrs) if n]
@@ -722,10 +825,12 @@ def fit(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConf
     -------
     FitResult
     """
+    if isinstance(beta, AnisotropyPrior):
+        raise TypeError("fit takes a fixed anisotropy; an AnisotropyPrior is marginalised by fit_ensemble (one draw per member)")
     catalog = catalog if accept is None else vet(catalog, accept)
     t0 = time.perf_counter()
     release_compiled_if_crowded()
-    model, stages = _fit_members(catalog, beta, [key], [bootstrap_key], config, checkpoint_dir, quiet, photometry)
+    model, stages = _fit_members(catalog, [beta], [key], [bootstrap_key], config, checkpoint_dir, quiet, photometry)
     return FitResult(cast_floats(select_member(model, 0), jnp.float64), {s: r.members[0] for s, r in stages.items()},
                      time.perf_counter() - t0)
 
@@ -753,20 +858,29 @@ class FitEnsembleResult:
     wall_time: float
     batched: bool = True
 
+    @property
+    def anisotropies(self) -> list:
+        "The anisotropy of each member (one object for all with a fixed beta, the member's draw with an AnisotropyPrior)."
+        return [m.beta for m in self.models]
+
+
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
-def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config: FitConfig = FitConfig(),
+def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = None, *, key, config: FitConfig = FitConfig(),
                  members: int = 5, bootstrap: bool = True, checkpoint_dir: str | None = None, quiet: bool = False,
                  batched: bool = True, accept=(), photometry=None) -> FitEnsembleResult:
     """`members` independent fits (own seeds; with `bootstrap`, own resamples of the training stars): trained together
     (`batched`, checkpoints per stage under checkpoint_dir) or one after the other (checkpoint_dir/member_i).
     accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none.
+    beta: a fixed anisotropy for every member, or an `AnisotropyPrior`: member m is fitted with its own draw (the
+    anisotropy marginalised; `FitEnsembleResult.anisotropies` holds the draws).
 
     Parameters
     ----------
     catalog : Catalog
         The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
-    beta : AbstractAnisotropy, optional
-        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
+    beta : AbstractAnisotropy or AnisotropyPrior, optional
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background` (None: isotropic), or a
+        prior to draw each member's anisotropy from.
     key : jax PRNG key
         Keyword-only: split into each member's fit and bootstrap keys.
     config : FitConfig
@@ -796,13 +910,14 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | None = None, *, key, config
     t0 = time.perf_counter()
     keys = [jax.random.split(k) for k in jax.random.split(raw_key(key), members)]      # (fit, bootstrap) per member
     boots = [k[1] if bootstrap else None for k in keys]
+    betas = member_anisotropies(beta, members, key=key, light=catalog if photometry is None else photometry)
     if not batched:
-        out = [fit(catalog, beta, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
+        out = [fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
-               for i, (k, b) in enumerate(zip(keys, boots))]
+               for i, (k, b, bt) in enumerate(zip(keys, boots, betas))]
         return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False)
     release_compiled_if_crowded()
-    model, stages = _fit_members(catalog, beta, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
+    model, stages = _fit_members(catalog, betas, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
     models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]
     wall = time.perf_counter() - t0
     out = [FitResult(m, {s: r.members[i] for s, r in stages.items()}, wall) for i, m in enumerate(models)]
