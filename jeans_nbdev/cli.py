@@ -28,21 +28,25 @@ def _number(spec: str, val: str) -> float:
 
 # %% ../nbs/14_cli.ipynb #115445fd
 def parse_beta(spec: str):
-    """'iso' -> isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc.
+    """'marginal' -> the default `jeans.AnisotropyPrior` (each member fits beta(r) from its own draw), 'iso' ->
+    isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc.
 
     Parameters
     ----------
     spec : str
-        'iso', 'const:B' (B dimensionless, <= 1) or 'om:RA' (RA: anisotropy radius [kpc], > 0).
+        'marginal', 'iso', 'const:B' (B dimensionless, <= 1) or 'om:RA' (RA: anisotropy radius [kpc], > 0).
 
     Returns
     -------
-    AbstractAnisotropy
-        The anisotropy object of `background` (CLIError for a bad spec).
+    AbstractAnisotropy or AnisotropyPrior
+        The anisotropy object of `background`, or the prior (CLIError for a bad spec).
     """
     from jeans_nbdev import background as bg
     kind, _, val = spec.strip().partition(":")
     try:
+        if kind == "marginal" and not val:
+            from jeans_nbdev.jeans import AnisotropyPrior
+            return AnisotropyPrior()
         if kind == "iso" and not val:
             return bg.isotropic()
         if kind == "const":
@@ -51,7 +55,7 @@ def parse_beta(spec: str):
             return bg.OsipkovMerritt(_number(spec, val))
     except ValueError as e:
         raise CLIError(f"--beta {spec!r}: {e}") from None
-    raise CLIError(f"--beta {spec!r}: expected 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
+    raise CLIError(f"--beta {spec!r}: expected 'marginal', 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
 
 # %% ../nbs/14_cli.ipynb #024f4dcb
 def _catalog_kind(p: Path) -> str:
@@ -139,7 +143,9 @@ PROFILE_COLUMNS = {   # quantity of inference.ProfileBands -> (column stem with 
     "sigma_r2": ("sigma_r2_km2_per_s2", "radial velocity dispersion squared sigma_r^2(r) [(km/s)^2]"),
     "M": ("M_Msun", "enclosed mass M(<r) [Msun]"),
     "rho": ("rho_Msun_per_kpc3", "mass density rho(r) [Msun/kpc^3]"),
-    "slope": ("slope_dlnrho_dlnr", "logarithmic slope d ln rho / d ln r of the mass density (dimensionless)")}
+    "slope": ("slope_dlnrho_dlnr", "logarithmic slope d ln rho / d ln r of the mass density (dimensionless)"),
+    "beta": ("beta", "velocity anisotropy beta(r) = 1 - sigma_t^2 / sigma_r^2 (dimensionless) the members used: one value "
+                     "for a fixed anisotropy, the spread over the members' fitted anisotropies with --beta marginal")}
 
 def profile_columns() -> dict:
     """profiles.csv's columns, in order, with what each holds.
@@ -186,13 +192,13 @@ def _versions() -> dict:
     return out
 
 # %% ../nbs/14_cli.ipynb #00d32b87
-def _mass_at_half_light(models, beta) -> dict:
-    "M(<r_1/2) of each member at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
+def _mass_at_half_light(models, betas: list) -> dict:
+    "M(<r_1/2) of each member (anisotropy betas[m]) at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
     from jeans_nbdev import background as bg
     from jeans_nbdev.inference import PERCENTILES, profile_pair, ensemble_quantiles
     import jax.numpy as jnp
     rh, m = [], []
-    for model in models:
+    for model, beta in zip(models, betas):
         nu, s2 = profile_pair(model)
         r = float(bg.half_light_radius(nu, r_min=1e-4, r_max=1e3))
         rh.append(r); m.append(float(bg.jeans_mass(jnp.asarray([r]), nu, s2, beta)[0]))
@@ -250,7 +256,9 @@ def _run_record(catalog, beta, members: int, seed: int, config, photometry=None)
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     for a in (() if photometry is None else (b"photometry", photometry.x, photometry.y, photometry.pmem)):
         h.update(a if isinstance(a, bytes) else b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
-    return dict(stars=h.hexdigest(), beta=[type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]],
+    from jeans_nbdev.jeans import AnisotropyPrior
+    b = ["AnisotropyPrior", beta.record()] if isinstance(beta, AnisotropyPrior) else [type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]]
+    return dict(stars=h.hexdigest(), beta=b,
                 members=int(members), seed=int(seed), **config.record())
 
 # %% ../nbs/14_cli.ipynb #60aa5b04
@@ -378,13 +386,28 @@ def _truth(truth, r_half_fit_kpc: float) -> dict:
                 M_half_Msun=float(truth.mass(jnp.asarray([r]))[0]),
                 M_at_fitted_r_half_Msun=float(truth.mass(jnp.asarray([r_half_fit_kpc]))[0]))
 
+# %% ../nbs/14_cli.ipynb #ec53c520
+def _anisotropy_record(beta, betas: list) -> dict:
+    """summary.json's anisotropy: 'marginal' with the prior and each member's anisotropy (its fitted parameters, or
+    its draw with `fitted=False`) and weight (equal: see 08_jeans), or 'fixed' with the one anisotropy every member
+    used (class and parameters)."""
+    import jax
+    from jeans_nbdev.jeans import AnisotropyPrior
+    if not isinstance(beta, AnisotropyPrior):
+        b = betas[0]
+        return dict(mode="fixed", beta=type(b).__name__, parameters={k: float(v) for k, v in vars(b).items()})
+    w = 1.0 / len(betas)
+    return dict(mode="marginal", prior=beta.record(), members=[dict(beta0=float(b.beta0), beta_inf=float(b.beta_inf),
+                ra_kpc=float(b.ra), eta=float(b.eta), weight=w) for b in betas])
+
 # %% ../nbs/14_cli.ipynb #6f0e9d26
-def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inputs, truth=None) -> dict:
+def _summary(catalog, record: dict, accept, band_note, models, beta, betas: list, bands, inputs, truth=None) -> dict:
     """summary.json's content except the figures, the resume flag and the wall time. Keys with a dimension end in
-    their unit; `settings` keeps the option names (`FitConfig.record`, one name for an option everywhere)."""
+    their unit; `settings` keeps the option names (`FitConfig.record`, one name for an option everywhere). beta: what
+    the fit was given (an anisotropy or an AnisotropyPrior); betas: each member's anisotropy."""
     from jeans_nbdev.data import check_catalog, effective_members, likely_members, MEMBER_P
     checks = [dict(code=f.code, level=f.level, accepted=f.level == "error", message=f.message) for f in check_catalog(catalog)]
-    m_half = _mass_at_half_light(models, beta)
+    m_half = _mass_at_half_light(models, betas)
     return dict(inputs=inputs or {}, n_stars=int(catalog.n), settings=dict(record, bootstrap=record["members"] > 1),
                 versions=_versions(), checks=checks, accepted=list(accept),
                 removed_rows=[dict(row=r, reason=m) for r, m in catalog.removed], bands_note=band_note,
@@ -393,6 +416,7 @@ def _summary(catalog, record: dict, accept, band_note, models, beta, bands, inpu
                     effective_members=effective_members(catalog), likely_members=int((catalog.pmem >= MEMBER_P).sum()),
                     used="each star's log-likelihood weighted by its pmem (the priors scale with the effective members); "
                          f"radial range, binned data and Wolf estimate from the stars with pmem >= {MEMBER_P:g}"),
+                anisotropy=_anisotropy_record(beta, betas),
                 truth=None if truth is None else _truth(truth, m_half["r_half_kpc"]["p50"]), profiles_columns=profile_columns())
 
 # %% ../nbs/14_cli.ipynb #bf12a855
@@ -420,16 +444,16 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) ->
     name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
     eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
     stars = f"{catalog.n} stars{eff(catalog)}" + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}")
-    b = (inputs or {}).get("beta") or type(beta).__name__
+    b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members"
 
 # %% ../nbs/14_cli.ipynb #d40e94d3
 RHO_REF_KPC = 0.15     # [kpc] radius at which dwarfs' dark-matter densities are compared (Read, Walker & Steger 2019)
 
-def _light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg) -> dict:
+def _light_and_j(ens, models, betas: list, bands, photometry, distance_kpc, j_angle_deg) -> dict:
     """summary.json's light_profile (where nu came from), v_sys_kms (the fitted systemic velocity's band), the density
     at 150 pc (the radius dwarfs are compared at, Read et al. 2019), whether inside the constrained range, and, with a
-    distance, the J- and D-factors' bands (`inference.ensemble_j_factor` over the constrained range)."""
+    distance, the J- and D-factors' bands (`inference.ensemble_j_factor` over the constrained range); betas: each member's anisotropy."""
     import numpy as np
     from jeans_nbdev.data import effective_members
     from jeans_nbdev.inference import PERCENTILES, ensemble_j_factor, ensemble_profiles, ensemble_quantiles
@@ -438,12 +462,12 @@ def _light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg
              f"{effective_members(photometry):.0f} effective members); velocities enter as p(v_z | R)")
     v = np.array([float(m.v_sys) for m in ens.models])
     pct = lambda a: {f"p{p:g}": float(x) for p, x in zip(PERCENTILES, np.ravel(a))}
-    at150 = ensemble_profiles(models, beta, np.array([RHO_REF_KPC]))
+    at150 = ensemble_profiles(models, betas, np.array([RHO_REF_KPC]))
     out = dict(light_profile=light, v_sys_kms=pct(ensemble_quantiles(v[:, None])),
                rho_150pc_Msun_per_kpc3=dict(pct(at150.percentiles("rho")), constrained=bool(
                    bands.r_range[0] <= RHO_REF_KPC <= bands.r_range[1])))
     if distance_kpc is not None:
-        ej = ensemble_j_factor(models, beta, distance_kpc, j_angle_deg, bands.r_range)
+        ej = ensemble_j_factor(models, betas, distance_kpc, j_angle_deg, bands.r_range)
         for k in ("J", "D"):
             out[k] = dict(angle_deg=ej["angle_deg"], distance_kpc=ej["distance_kpc"], cone_beyond_range=ej["extrapolated"], **ej[k])
     return out
@@ -460,8 +484,8 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
     ----------
     catalog : Catalog
         The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
-    beta : AbstractAnisotropy
-        The anisotropy beta(r) (dimensionless) of r [kpc] (e.g. from `parse_beta`).
+    beta : AbstractAnisotropy or AnisotropyPrior
+        The anisotropy beta(r) (dimensionless) of r [kpc], or a prior that each member draws its own from (e.g. from `parse_beta`).
     out : str or Path
         Output folder (held with `claim_folder`; checkpoints in out/checkpoints).
     members : int, optional
@@ -518,11 +542,12 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
             print("computing the profiles, their bands and the figures ...", flush=True)
         models = [inference.for_inference(m) for m in ens.models]
         seen = likely_members(catalog)         # the stars (pmem >= 1/2) behind the radial range, the binned data and Wolf
-        bands = inference.ensemble_profiles(models, beta, _radial_grid(seen.R), data_R=seen.R)
+        betas = ens.anisotropies
+        bands = inference.ensemble_profiles(models, betas, _radial_grid(seen.R), data_R=seen.R)
         with _atomic(out / "profiles.csv") as tmp:
             write_profiles_csv(bands, tmp)
-        summary = _summary(catalog, record, accept, band_note, models, beta, bands, inputs, truth)
-        summary.update(_light_and_j(ens, models, beta, bands, photometry, distance_kpc, j_angle_deg))
+        summary = _summary(catalog, record, accept, band_note, models, beta, betas, bands, inputs, truth)
+        summary.update(_light_and_j(ens, models, betas, bands, photometry, distance_kpc, j_angle_deg))
         summary["profile_checks"] = _profile_checks(bands)
         if summary["profile_checks"]["note"]:
             warnings.warn(summary["profile_checks"]["note"], ProfileWarning)
@@ -674,11 +699,12 @@ def _cmd_campaign(a):
     from jeans_nbdev import campaign as cp
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     config, out = _config(a), Path(a.out)
+    seed0 = cp.CAMPAIGN_SEED0 if a.seed0 is None else a.seed0
     with claim_folder(out):
-        rows = cp.run_campaign(cp.campaign_grid(a.stars, a.catalogs, a.models), out, members=a.members, config=config,
-                               scheduler=a.scheduler, workers=a.workers, quiet=a.quiet)
+        rows = cp.run_campaign(cp.campaign_grid(a.stars, a.catalogs, a.models, seed0=seed0), out, members=a.members, config=config,
+                               scheduler=a.scheduler, workers=a.workers, quiet=a.quiet, beta=a.beta)
         summary = cp.summarize(rows)
-        (out / "summary.json").write_text(json.dumps(dict(members=a.members, config=config.record(), cells=summary), indent=2))
+        (out / "summary.json").write_text(json.dumps(dict(members=a.members, beta=a.beta, seed0=seed0, config=config.record(), cells=summary), indent=2))
         table = cp.campaign_table(summary)
         (out / "table.md").write_text(table + "\n")
         fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
@@ -776,7 +802,8 @@ def _catalog_options(f):
     f.add_argument("--distance", type=_positive, default=None, metavar="KPC",
                    help="distance [kpc]: projects sky positions and gives J- and D-factors (summary.json J, D)")
     f.add_argument("--j-angle", type=_positive, default=0.5, metavar="DEG", help="half-angle of the J- and D-factors [deg]")
-    f.add_argument("--beta", required=True, help="anisotropy: iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
+    f.add_argument("--beta", default="marginal", help="anisotropy: marginal (default: each ensemble member draws "
+                   "beta(r) from a broad prior and fits it from there, so the bands include it) | iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
     f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
                    help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
     f.add_argument("--accept", type=_checks, default=(), metavar="CHECK[,CHECK]",
@@ -825,6 +852,10 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("campaign", help="fit fresh mocks on a Dask cluster and tabulate the accuracy per cell")
     c.add_argument("--stars", type=_int_in(20, 10**7), nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
     c.add_argument("--catalogs", type=_int_in(1, 10**4), default=10, help="catalogs per (model, stars) cell")
+    c.add_argument("--beta", choices=("true", "marginal"), default="true",
+                   help="true: each mock's anisotropy given to the fit; marginal: not given (each member fits it from its draw from the prior)")
+    c.add_argument("--seed0", type=_int_in(0, SEED_MAX), default=None, metavar="SEED",
+                   help="seed of the first catalog (default: the campaign's own, CAMPAIGN_SEED0)")
     c.add_argument("--models", nargs="+", default=list(PARSER_FACTS["campaign_models"]), choices=PARSER_FACTS["campaign_models"],
                    help="Gaia Challenge models of the grid")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a LocalCluster)")

@@ -10,7 +10,8 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 import equinox as eqx
-from jaxtyping import Array, Float
+from typing import ClassVar
+from jaxtyping import Array, ArrayLike, Float
 from .numerics import cast_floats, interp_cubic, interp_linear
 from .background import AbstractAnisotropy, BaesVanHese, isotropic, jeans_factor
 from .data import vet, likely_members, effective_members, constrained_range
@@ -22,9 +23,9 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
 
 # %% auto #0
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
-           'symmetrised_beta', 'beta_from_symmetrised', 'AnisotropyPrior', 'member_anisotropies', 'ModelConfig',
-           'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble', 'HeldOutComparison',
-           'heldout_loglik', 'compare_heldout']
+           'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior', 'member_anisotropies',
+           'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble',
+           'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -122,17 +123,19 @@ class JeansModel(eqx.Module):
         return self.sigma(r)
 
 # %% ../nbs/08_jeans.ipynb #4bc5e45d
-_PARTS = ("flow", "sigma", "v_sys", "shape")
+_PARTS = ("flow", "sigma", "v_sys", "shape", "beta")
 
 def trainable(model: JeansModel, parts) -> JeansModel:
-    """Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys', 'shape').
+    """Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys',
+    'shape', 'beta'); 'beta' trains an anisotropy only where it is fitted (`FittedBaesVanHese`), a fixed one never.
 
     Parameters
     ----------
     model : JeansModel
         The model.
     parts : iterable of str
-        Parts to train, from 'flow', 'sigma', 'v_sys' and 'shape' (a missing shape, for Gaussian velocities, is skipped).
+        Parts to train, from 'flow', 'sigma', 'v_sys', 'shape' and 'beta' (a missing shape, for Gaussian velocities,
+        and a fixed anisotropy are skipped).
 
     Returns
     -------
@@ -143,7 +146,8 @@ def trainable(model: JeansModel, parts) -> JeansModel:
     if bad:
         raise ValueError(f"unknown model parts {sorted(bad)}; choose from {_PARTS}")
     spec = jax.tree.map(lambda _: False, model)
-    for p in (p for p in parts if getattr(model, p) is not None):     # shape is None for Gaussian velocities
+    skip = lambda p: getattr(model, p) is None or (p == "beta" and not getattr(model.beta, "fitted", False))
+    for p in (p for p in parts if not skip(p)):     # shape is None for Gaussian velocities
         spec = eqx.tree_at(lambda m: getattr(m, p), spec, replace=jax.tree.map(eqx.is_inexact_array, getattr(model, p)))
     return spec
 
@@ -470,7 +474,7 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
                      a(h_v), a(Rmed), a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table),
                      int(n_model), int(n), n_s, n_d, prior.sigma_prior)
 
-# %% ../nbs/08_jeans.ipynb #24463f34
+# %% ../nbs/08_jeans.ipynb #7e359687
 def symmetrised_beta(beta: Float[Array, "*n"]) -> Float[Array, "*n"]:
     "beta~ = beta / (2 - beta) (dimensionless): maps beta in (-inf, 1] onto (-1, 1], radial and tangential alike."
     return beta / (2.0 - beta)
@@ -480,11 +484,57 @@ def beta_from_symmetrised(bt: Float[Array, "*n"]) -> Float[Array, "*n"]:
     "The inverse of `symmetrised_beta`: beta = 2 beta~ / (1 + beta~) (dimensionless), for beta~ in (-1, 1]."
     return 2.0 * bt / (1.0 + bt)
 
-# %% ../nbs/08_jeans.ipynb #243a006b
+# %% ../nbs/08_jeans.ipynb #263cfe17
+class FittedBaesVanHese(AbstractAnisotropy):
+    """A Baes & Van Hese beta(r) whose four parameters are fitted inside a box: p_k = lo_k + (hi_k - lo_k) sigmoid(u_k)
+    for p = (beta~_0, beta~_inf, ln r_a [ln kpc], eta), beta~ the symmetrised anisotropy. `trainable(model, ["beta"])`
+    trains u; the box is static. Build it with `start`.
+
+    Parameters
+    ----------
+    u : array of 4 floats
+        The unconstrained parameters (dimensionless).
+    box : tuple of four (lo, hi) pairs
+        Ranges of beta~_0, beta~_inf, ln r_a [ln kpc] and eta.
+    """
+    u: Float[Array, "4"]
+    box: tuple = eqx.field(static=True)
+    fitted: ClassVar[bool] = True                # `trainable` trains the anisotropies that say so
+
+    @classmethod
+    def start(cls, beta0, beta_inf, ra_kpc, eta, box) -> "FittedBaesVanHese":
+        "Start at the given parameters (beta0, beta_inf dimensionless, ra_kpc [kpc], eta), moved 1% of the box inside its edges."
+        p = np.array([symmetrised_beta(float(beta0)), symmetrised_beta(float(beta_inf)), np.log(float(ra_kpc)), float(eta)])
+        lo, hi = np.array(box, float).T
+        f = np.clip((p - lo) / np.where(hi > lo, hi - lo, 1.0), 0.01, 0.99)
+        return cls(jnp.asarray(np.log(f / (1 - f))), tuple((float(a), float(b)) for a, b in box))
+
+    def baes_van_hese(self) -> BaesVanHese:
+        "The BaesVanHese of the current parameters."
+        lo, hi = (jnp.asarray([b[j] for b in self.box], self.u.dtype) for j in (0, 1))
+        p = lo + (hi - lo) * jax.nn.sigmoid(self.u)
+        return BaesVanHese(beta_from_symmetrised(p[..., 0]), beta_from_symmetrised(p[..., 1]), jnp.exp(p[..., 2]), p[..., 3])
+
+    beta0 = property(lambda self: self.baes_van_hese().beta0, doc="Inner anisotropy (dimensionless).")
+    beta_inf = property(lambda self: self.baes_van_hese().beta_inf, doc="Outer anisotropy (dimensionless).")
+    ra = property(lambda self: self.baes_van_hese().ra, doc="Transition radius [kpc].")
+    eta = property(lambda self: self.baes_van_hese().eta, doc="Sharpness of the transition (dimensionless).")
+
+    def __call__(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
+        "beta(r) (dimensionless) at r [kpc]."
+        return self.baes_van_hese()(r)
+
+    def log_integrating_factor(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
+        "ln g(r) at r [kpc], d ln g / d ln r = 2 beta."
+        return self.baes_van_hese().log_integrating_factor(r)
+
+# %% ../nbs/08_jeans.ipynb #70e86d26
 @dataclass(frozen=True)
 class AnisotropyPrior:
     """Baes & Van Hese beta(r) drawn per ensemble member (see above): beta0 and beta_inf uniform in the symmetrised
     anisotropy over the given ranges, ln r_a uniform over `ra_kpc` (None: the light's constrained range), eta uniform.
+    fitted: each member starts at its draw and fits the four parameters inside the ranges (`FittedBaesVanHese`), or
+    keeps its draw fixed.
 
     Parameters
     ----------
@@ -496,11 +546,14 @@ class AnisotropyPrior:
         Range of the transition's sharpness eta (dimensionless), > 0.
     ra_kpc : tuple of two floats, optional
         Range [kpc] of the log-uniform transition radius; None: `data.constrained_range` of the light.
+    fitted : bool
+        Fit each member's parameters from its draw (True) or keep the draws.
     """
     beta0: tuple = (-1 / 3, 1 / 3)        # beta0 in [-1, 1/2]
     beta_inf: tuple = (-1 / 3, 1.0)       # beta_inf in [-1, 1]
     eta: tuple = (1.0, 3.0)
     ra_kpc: tuple | None = None
+    fitted: bool = True                   # members fit their parameters, starting at their draws
 
     def __post_init__(self):
         for name, (lo, hi), ok in [("beta0", self.beta0, -1 < self.beta0[0]), ("beta_inf", self.beta_inf, -1 < self.beta_inf[0]),
@@ -524,7 +577,7 @@ class AnisotropyPrior:
 
         Returns
         -------
-        list of BaesVanHese
+        list of FittedBaesVanHese (fitted) or BaesVanHese
         """
         lo_hi = self.ra_kpc or r_range
         if lo_hi is None or not 0 < lo_hi[0] <= lo_hi[1]:
@@ -535,15 +588,18 @@ class AnisotropyPrior:
         binf = beta_from_symmetrised(between(1, *self.beta_inf))
         ra = np.exp(between(2, *np.log(lo_hi)))
         eta = between(3, *self.eta)
+        if self.fitted:
+            box = (self.beta0, self.beta_inf, tuple(np.log(lo_hi)), self.eta)
+            return [FittedBaesVanHese.start(*p, box) for p in zip(b0, binf, ra, eta)]
         return [BaesVanHese(*(jnp.asarray(v, jnp.float64) for v in p)) for p in zip(b0, binf, ra, eta)]
 
 
     def record(self) -> dict:
         "The prior as a JSON-able dict (summary.json, run records)."
         return dict(family="Baes & Van Hese 2007", beta0_symmetrised=list(self.beta0), beta_inf_symmetrised=list(self.beta_inf),
-                    eta=list(self.eta), ra_kpc="log-uniform over the light's constrained range" if self.ra_kpc is None else list(self.ra_kpc))
+                    eta=list(self.eta), fitted=self.fitted, ra_kpc="log-uniform over the light's constrained range" if self.ra_kpc is None else list(self.ra_kpc))
 
-# %% ../nbs/08_jeans.ipynb #dc3a2f1f
+# %% ../nbs/08_jeans.ipynb #5f0b73cb
 _PRIOR_STREAM = 0xBE7A     # fold_in tag: the anisotropy draws' key, apart from the members' fit and bootstrap keys
 
 
@@ -710,8 +766,8 @@ class FitResult:
     stages: dict
     wall_time: float
 
-STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape")),
-          ("joint", ("flow", "sigma", "v_sys", "shape")))
+STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape", "beta")),
+          ("joint", ("flow", "sigma", "v_sys", "shape", "beta")))
 
 # %% ../nbs/08_jeans.ipynb #cd149488
 class FrozenDensity(eqx.Module):

@@ -34,7 +34,7 @@ FIT_TIMEOUT_S = 600                      # a hung process fails the test instead
 # Resume is exact (the trainer restores parameters, optimiser state, keys and step; the stars are the same), so
 # the outputs must agree to the last printed digit; 1e-12 leaves room only for nothing but formatting.
 RESUME_RTOL = 1e-12
-QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope")
+QUANTITIES = ("nu", "sigma_r2", "M", "rho", "slope", "beta")
 PERCENTILE_NAMES = ("p2.5", "p16", "p50", "p84", "p97.5")
 INTERRUPT_MSG = "jeans_nbdev: interrupted; run the same command again to resume from {}"
 
