@@ -16,8 +16,9 @@ from .mocks import OMDistribution, sample_mock
 from .validation import DEFAULT_MEMBERS, metrics
 
 # %% auto #0
-__all__ = ['CAMPAIGN_SEED0', 'CAMPAIGN_MODELS', 'CAMPAIGN_TARGETS', 'CampaignSpec', 'campaign_grid', 'fit_mock', 'run_campaign',
-           'summarize', 'campaign_table', 'plot_campaign']
+__all__ = ['CAMPAIGN_SEED0', 'CAMPAIGN_MODELS', 'CAMPAIGN_TARGETS', 'MARGINAL_TARGETS', 'MARGINAL_SEED0', 'CampaignSpec',
+           'campaign_grid', 'fit_mock', 'run_campaign', 'summarize', 'campaign_table', 'marginal_report',
+           'marginal_table', 'plot_campaign']
 
 # %% ../nbs/13_campaign.ipynb #02c9ec41
 CAMPAIGN_SEED0 = 20261201          # first seed of the campaign's catalogs; every other seed in the package is < 10,000
@@ -254,6 +255,66 @@ def campaign_table(summary: dict) -> str:
             vals.append(f"{v:.3f}" + (f" (target {lim}: missed by {abs(v - lim):.3f})" if miss else ""))
         fails = f" ({c['failed']} failed)" if c["failed"] else ""
         lines.append(f"| {name} | {c['catalogs']}{fails} | " + " | ".join(vals) + f" | {c.get('wall_time_s', float('nan')):.0f} |")
+    return "\n".join(lines)
+
+# %% ../nbs/13_campaign.ipynb #af96f77e
+MARGINAL_TARGETS = dict(M_coverage95=0.90, M_halfwidth68=0.35, M_err=0.25)   # issue 18, 1000 stars, beta not given
+MARGINAL_SEED0 = 20261501     # issue 18's validation catalogs; the prior and its fitting were chosen on seeds 4101-4104
+
+
+def marginal_report(rows: list[dict]) -> dict:
+    """Issue 18's figures of a campaign's rows (failed rows counted apart): pooled 95% coverage of M, median relative
+    68% half-width, and the catalogs whose M error exceeds MARGINAL_TARGETS['M_err'], each with its target and verdict.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Results of `run_campaign` (any beta; the report says which).
+
+    Returns
+    -------
+    dict
+        catalogs, failed, betas, M_coverage95, M_halfwidth68, M_err_max, over_M_err (names), met ({figure: bool}).
+    """
+    ok = [r for r in rows if "error" not in r]
+    if not ok:
+        return dict(catalogs=0, failed=len(rows), met={})
+    a = lambda k: np.array([r[k] for r in ok], float)
+    T = MARGINAL_TARGETS
+    out = dict(catalogs=len(ok), failed=len(rows) - len(ok), betas=sorted({r.get("beta", "true") for r in ok}),
+               M_coverage95=float(a("M_coverage95").mean()), M_halfwidth68=float(np.median(a("M_halfwidth68"))),
+               M_err_max=float(a("M_err").max()), over_M_err=[r["name"] for r in ok if r["M_err"] > T["M_err"]])
+    out["met"] = dict(M_coverage95=out["M_coverage95"] >= T["M_coverage95"], M_halfwidth68=out["M_halfwidth68"] <= T["M_halfwidth68"],
+                      M_err=not out["over_M_err"])
+    return out
+
+
+def marginal_table(rows: list[dict]) -> str:
+    """Every catalog's M error, 95% coverage and 68% half-width, then `marginal_report`'s pooled figures against
+    their targets, as plain text.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Results of `run_campaign`.
+
+    Returns
+    -------
+    str
+    """
+    rep, T = marginal_report(rows), MARGINAL_TARGETS
+    lines = [f"{'catalog':<28} {'beta':<8} {'M_err':>6} {'cov95':>6} {'hw68':>6} {'s/fit':>6}"]
+    for r in sorted((r for r in rows if "error" not in r), key=lambda r: r["name"]):
+        lines.append(f"{r['name']:<28} {r.get('beta', 'true'):<8} {r['M_err']:6.3f} {r['M_coverage95']:6.3f} "
+                     f"{r['M_halfwidth68']:6.3f} {r['wall_time_s']:6.0f}")
+    lines += [f"{r['name']:<28} failed: {r['error']}" for r in rows if "error" in r]
+    if rep["catalogs"]:
+        v = lambda k: "met" if rep["met"][k] else "MISSED"
+        lines += [f"{rep['catalogs']} catalogs ({rep['failed']} failed), beta {'/'.join(rep['betas'])}:",
+                  f"  pooled 95% coverage of M over 0.25-4 r_1/2  {rep['M_coverage95']:.3f}  target >= {T['M_coverage95']}  {v('M_coverage95')}",
+                  f"  median 68% half-width of M over 0.5-2 r_1/2 {rep['M_halfwidth68']:.3f}  target <= {T['M_halfwidth68']}  {v('M_halfwidth68')}",
+                  f"  M error over 0.5-2 r_1/2 above {T['M_err']} on {len(rep['over_M_err'])} of {rep['catalogs']} catalogs "
+                  f"(max {rep['M_err_max']:.3f})  {v('M_err')}"]
     return "\n".join(lines)
 
 # %% ../nbs/13_campaign.ipynb #360519d0

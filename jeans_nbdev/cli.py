@@ -386,7 +386,7 @@ def _truth(truth, r_half_fit_kpc: float) -> dict:
                 M_half_Msun=float(truth.mass(jnp.asarray([r]))[0]),
                 M_at_fitted_r_half_Msun=float(truth.mass(jnp.asarray([r_half_fit_kpc]))[0]))
 
-# %% ../nbs/14_cli.ipynb #ec53c520
+# %% ../nbs/14_cli.ipynb #6aa47583
 def _anisotropy_record(beta, betas: list) -> dict:
     """summary.json's anisotropy: 'marginal' with the prior and each member's anisotropy (its fitted parameters, or
     its draw with `fitted=False`) and weight (equal: see 08_jeans), or 'fixed' with the one anisotropy every member
@@ -708,6 +708,9 @@ def _cmd_campaign(a):
         table = cp.campaign_table(summary)
         (out / "table.md").write_text(table + "\n")
         fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
+        if a.beta == "marginal":      # issue 18's figures: the anisotropy not given
+            table += "\n\n" + cp.marginal_table(rows)
+            (out / "table.md").write_text(table + "\n")
     print(table); print(f"results in {out}")
 
 # %% ../nbs/14_cli.ipynb #bea4e7ff

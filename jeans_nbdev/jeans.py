@@ -547,13 +547,13 @@ class AnisotropyPrior:
     ra_kpc : tuple of two floats, optional
         Range [kpc] of the log-uniform transition radius; None: `data.constrained_range` of the light.
     fitted : bool
-        Fit each member's parameters from its draw (True) or keep the draws.
+        Fit each member's parameters from its draw (True) or keep the draws (default; see the notebook).
     """
     beta0: tuple = (-1 / 3, 1 / 3)        # beta0 in [-1, 1/2]
     beta_inf: tuple = (-1 / 3, 1.0)       # beta_inf in [-1, 1]
     eta: tuple = (1.0, 3.0)
     ra_kpc: tuple | None = None
-    fitted: bool = True                   # members fit their parameters, starting at their draws
+    fitted: bool = False                  # True: members fit their parameters from their draws (see above)
 
     def __post_init__(self):
         for name, (lo, hi), ok in [("beta0", self.beta0, -1 < self.beta0[0]), ("beta_inf", self.beta_inf, -1 < self.beta_inf[0]),
