@@ -28,7 +28,7 @@ def _number(spec: str, val: str) -> float:
 
 # %% ../nbs/14_cli.ipynb #115445fd
 def parse_beta(spec: str):
-    """'marginal' -> the default `jeans.AnisotropyPrior` (each member fits beta(r) from its own draw), 'iso' ->
+    """'marginal' -> the default `jeans.AnisotropyPrior` (each member fitted with its own draw of beta(r)), 'iso' ->
     isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc.
 
     Parameters
@@ -145,7 +145,7 @@ PROFILE_COLUMNS = {   # quantity of inference.ProfileBands -> (column stem with 
     "rho": ("rho_Msun_per_kpc3", "mass density rho(r) [Msun/kpc^3]"),
     "slope": ("slope_dlnrho_dlnr", "logarithmic slope d ln rho / d ln r of the mass density (dimensionless)"),
     "beta": ("beta", "velocity anisotropy beta(r) = 1 - sigma_t^2 / sigma_r^2 (dimensionless) the members used: one value "
-                     "for a fixed anisotropy, the spread over the members' fitted anisotropies with --beta marginal")}
+                     "for a fixed anisotropy, the spread over the members' anisotropies with --beta marginal")}
 
 def profile_columns() -> dict:
     """profiles.csv's columns, in order, with what each holds.
@@ -764,7 +764,7 @@ PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regula
                     models=tuple(f"{t}{h}{a}" for t in ("Plum", "NonPlum") for h, a in
                                  (("Cusp", "Om"), ("Core", "Om"), ("Cusp", "Iso"), ("Core", "Iso"))),
                     campaign_models=("PlumCuspOm", "PlumCoreOm", "PlumCuspIso", "PlumCoreIso"),
-                    benches=("background", "mocks", "flow", "loss", "fit", "ensemble", "validation"))
+                    benches=("background", "mocks", "flow", "loss", "fit", "ensemble", "validation", "marginal"))
 
 def parser_facts() -> dict:
     "PARSER_FACTS as their owners have them (imports JAX)."
@@ -806,7 +806,7 @@ def _catalog_options(f):
                    help="distance [kpc]: projects sky positions and gives J- and D-factors (summary.json J, D)")
     f.add_argument("--j-angle", type=_positive, default=0.5, metavar="DEG", help="half-angle of the J- and D-factors [deg]")
     f.add_argument("--beta", default="marginal", help="anisotropy: marginal (default: each ensemble member draws "
-                   "beta(r) from a broad prior and fits it from there, so the bands include it) | iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
+                   "beta(r) from a broad prior, so the bands include it) | iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
     f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
                    help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
     f.add_argument("--accept", type=_checks, default=(), metavar="CHECK[,CHECK]",
@@ -856,7 +856,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--stars", type=_int_in(20, 10**7), nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
     c.add_argument("--catalogs", type=_int_in(1, 10**4), default=10, help="catalogs per (model, stars) cell")
     c.add_argument("--beta", choices=("true", "marginal"), default="true",
-                   help="true: each mock's anisotropy given to the fit; marginal: not given (each member fits it from its draw from the prior)")
+                   help="true: each mock's anisotropy given to the fit; marginal: not given (drawn per member from the prior)")
     c.add_argument("--seed0", type=_int_in(0, SEED_MAX), default=None, metavar="SEED",
                    help="seed of the first catalog (default: the campaign's own, CAMPAIGN_SEED0)")
     c.add_argument("--models", nargs="+", default=list(PARSER_FACTS["campaign_models"]), choices=PARSER_FACTS["campaign_models"],
