@@ -14,8 +14,8 @@ from .numerics import cast_floats
 
 # %% auto #0
 __all__ = ['BENCHES', 'median_time', 'bench_background', 'bench_mocks', 'bench_flow', 'bench_loss', 'steps_to_converge',
-           'bench_fit', 'matmul_rate', 'step_flops', 'bench_ensemble', 'bench_validation', 'bench_marginal',
-           'run_benches', 'write_results_page']
+           'bench_fit', 'matmul_rate', 'step_flops', 'bench_ensemble', 'bench_validation', 'run_benches',
+           'write_results_page']
 
 # %% ../nbs/12_bench.ipynb #05f20041
 def median_time(fn, *args, repeats: int = 10) -> tuple[float, float]:
@@ -455,50 +455,12 @@ def bench_validation(full: bool = False, verbose: bool = True, config=None) -> d
                 print(f"    {metric:<18} {value:8.3f}   target {lim:<5} {'met' if ok else 'missed'}")
     return out
 
-# %% ../nbs/12_bench.ipynb #231db7ea
-def bench_marginal(full: bool = False, verbose: bool = True, members: int | None = None, config=None, specs=None) -> dict:
-    """Issue 18's figures (`campaign.marginal_report`) of fresh mocks fitted with the anisotropy not given.
-
-    Parameters
-    ----------
-    full : bool
-        Twelve 1000-star catalogs at the CLI's defaults, or one at a short budget.
-    verbose : bool
-        Print each catalog as it finishes, then the table.
-    members : int, optional
-        Ensemble size; default campaign.DEFAULT_MEMBERS (full) or 4.
-    config : FitConfig, optional
-        The fits' configuration; default FitConfig() (full) or 150/150/75 steps.
-    specs : list of CampaignSpec, optional
-        The catalogs; default as above.
-
-    Returns
-    -------
-    dict
-        {'rows': the fit_mock rows, 'report': marginal_report}.
-    """
-    from jeans_nbdev import campaign as cp
-    from jeans_nbdev.jeans import FitConfig
-    specs = specs or (cp.campaign_grid((1000,), 3, seed0=cp.MARGINAL_SEED0) if full
-                      else [cp.CampaignSpec("PlumCuspOm", 1000, cp.MARGINAL_SEED0)])
-    members = members or (cp.DEFAULT_MEMBERS if full else 4)
-    config = config or (FitConfig() if full else FitConfig(steps=(150, 150, 75)))
-    rows = []
-    for k, s in enumerate(specs):
-        rows.append(cp.fit_mock(s, members=members, config=config, beta="marginal"))
-        if verbose:
-            print(f"  [{k + 1}/{len(specs)}] {s.name}: M_err {rows[-1]['M_err']:.3f}, {rows[-1]['wall_time_s']:.0f} s", flush=True)
-    if verbose:
-        print(f"{members} members x {config.steps} steps, anisotropy not given\n" + cp.marginal_table(rows))
-    return dict(rows=rows, report=cp.marginal_report(rows))
-
 # %% ../nbs/12_bench.ipynb #2f0da33e
 BENCHES = {"background": bench_background, "mocks": bench_mocks, "flow": bench_flow, "loss": bench_loss,
-           "fit": bench_fit, "ensemble": bench_ensemble, "validation": bench_validation,
-           "marginal": bench_marginal}
+           "fit": bench_fit, "ensemble": bench_ensemble, "validation": bench_validation}
 
 # %% ../nbs/12_bench.ipynb #73c837a9
-def run_benches(only: str | None = None, full: bool = False, echo: bool = True) -> dict:
+def run_benches(only: str | None = None, full: bool = False, echo: bool = True, extra: dict | None = None) -> dict:
     """Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to bench_validation and bench_marginal.
 
     Parameters
@@ -509,15 +471,19 @@ def run_benches(only: str | None = None, full: bool = False, echo: bool = True) 
         Passed to bench_validation and bench_marginal.
     echo : bool
         Print each benchmark's text as it finishes.
+    extra : dict, optional
+        More benchmarks {name: function}, from modules exported after this one (the command line adds
+        `campaign.bench_marginal`).
 
     Returns
     -------
     dict
     """
-    if only is not None and only not in BENCHES:
-        raise ValueError(f"unknown benchmark {only!r}; choose from {', '.join(BENCHES)}")
+    benches = BENCHES | (extra or {})
+    if only is not None and only not in benches:
+        raise ValueError(f"unknown benchmark {only!r}; choose from {', '.join(benches)}")
     out = {}
-    for name, fn in BENCHES.items():
+    for name, fn in benches.items():
         if only in (None, name):
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):

@@ -18,7 +18,7 @@ from .validation import DEFAULT_MEMBERS, metrics
 # %% auto #0
 __all__ = ['CAMPAIGN_SEED0', 'CAMPAIGN_MODELS', 'CAMPAIGN_TARGETS', 'MARGINAL_TARGETS', 'MARGINAL_SEED0', 'CampaignSpec',
            'campaign_grid', 'fit_mock', 'run_campaign', 'summarize', 'campaign_table', 'marginal_report',
-           'marginal_table', 'plot_campaign']
+           'marginal_table', 'bench_marginal', 'plot_campaign']
 
 # %% ../nbs/13_campaign.ipynb #02c9ec41
 CAMPAIGN_SEED0 = 20261201          # first seed of the campaign's catalogs; every other seed in the package is < 10,000
@@ -316,6 +316,41 @@ def marginal_table(rows: list[dict]) -> str:
                   f"  M error over 0.5-2 r_1/2 above {T['M_err']} on {len(rep['over_M_err'])} of {rep['catalogs']} catalogs "
                   f"(max {rep['M_err_max']:.3f})  {v('M_err')}"]
     return "\n".join(lines)
+
+# %% ../nbs/13_campaign.ipynb #231db7ea
+def bench_marginal(full: bool = False, verbose: bool = True, members: int | None = None, config=None, specs=None) -> dict:
+    """Issue 18's figures (`campaign.marginal_report`) of fresh mocks fitted with the anisotropy not given.
+
+    Parameters
+    ----------
+    full : bool
+        Twelve 1000-star catalogs at the CLI's defaults, or one at a short budget.
+    verbose : bool
+        Print each catalog as it finishes, then the table.
+    members : int, optional
+        Ensemble size; default campaign.DEFAULT_MEMBERS (full) or 4.
+    config : FitConfig, optional
+        The fits' configuration; default FitConfig() (full) or 150/150/75 steps.
+    specs : list of CampaignSpec, optional
+        The catalogs; default as above.
+
+    Returns
+    -------
+    dict
+        {'rows': the fit_mock rows, 'report': marginal_report}.
+    """
+    specs = specs or (campaign_grid((1000,), 3, seed0=MARGINAL_SEED0) if full
+                      else [CampaignSpec("PlumCuspOm", 1000, MARGINAL_SEED0)])
+    members = members or (DEFAULT_MEMBERS if full else 4)
+    config = config or (FitConfig() if full else FitConfig(steps=(150, 150, 75)))
+    rows = []
+    for k, s in enumerate(specs):
+        rows.append(fit_mock(s, members=members, config=config, beta="marginal"))
+        if verbose:
+            print(f"  [{k + 1}/{len(specs)}] {s.name}: M_err {rows[-1]['M_err']:.3f}, {rows[-1]['wall_time_s']:.0f} s", flush=True)
+    if verbose:
+        print(f"{members} members x {config.steps} steps, anisotropy not given\n" + marginal_table(rows))
+    return dict(rows=rows, report=marginal_report(rows))
 
 # %% ../nbs/13_campaign.ipynb #360519d0
 def plot_campaign(rows: list[dict]):

@@ -686,7 +686,8 @@ def _cmd_data(a):
 # %% ../nbs/14_cli.ipynb #9cffa57d
 def _cmd_bench(a):
     from jeans_nbdev.bench import run_benches, write_results_page
-    results = run_benches(a.only, full=a.full)
+    from jeans_nbdev.campaign import bench_marginal
+    results = run_benches(a.only, full=a.full, extra={"marginal": bench_marginal})
     if a.results:
         cmd = "jeans_nbdev bench" + (f" --only {a.only}" if a.only else "") + (" --full" if a.full else "")
         try:
@@ -772,7 +773,7 @@ def parser_facts() -> dict:
     return dict(members=validation.DEFAULT_MEMBERS, sigma_priors=tuple(jeans.SIGMA_PRIORS),
                 mass_prior=jeans.PriorConfig().mass_prior,
                 monotone_prior=jeans.PriorConfig().monotone_prior, checks=data.CHECKS, models=tuple(data.GAIA_CHALLENGE_MODELS),
-                campaign_models=tuple(campaign.CAMPAIGN_MODELS), benches=tuple(bench.BENCHES))
+                campaign_models=tuple(campaign.CAMPAIGN_MODELS), benches=tuple(bench.BENCHES) + ("marginal",))
 
 # %% ../nbs/14_cli.ipynb #82299a9b
 def _fit_options(s, out, members: int, steps: int):

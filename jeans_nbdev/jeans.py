@@ -476,12 +476,34 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
 
 # %% ../nbs/08_jeans.ipynb #7e359687
 def symmetrised_beta(beta: Float[Array, "*n"]) -> Float[Array, "*n"]:
-    "beta~ = beta / (2 - beta) (dimensionless): maps beta in (-inf, 1] onto (-1, 1], radial and tangential alike."
+    """beta~ = beta / (2 - beta) (dimensionless): maps beta in (-inf, 1] onto (-1, 1], radial and tangential alike.
+
+    Parameters
+    ----------
+    beta : array
+        Anisotropy beta (dimensionless), <= 1.
+
+    Returns
+    -------
+    array
+        The symmetrised anisotropy beta~ (dimensionless), shaped like beta.
+    """
     return beta / (2.0 - beta)
 
 
 def beta_from_symmetrised(bt: Float[Array, "*n"]) -> Float[Array, "*n"]:
-    "The inverse of `symmetrised_beta`: beta = 2 beta~ / (1 + beta~) (dimensionless), for beta~ in (-1, 1]."
+    """The inverse of `symmetrised_beta`: beta = 2 beta~ / (1 + beta~) (dimensionless), for beta~ in (-1, 1].
+
+    Parameters
+    ----------
+    bt : array
+        Symmetrised anisotropy beta~ (dimensionless), in (-1, 1].
+
+    Returns
+    -------
+    array
+        The anisotropy beta (dimensionless), shaped like bt.
+    """
     return 2.0 * bt / (1.0 + bt)
 
 # %% ../nbs/08_jeans.ipynb #263cfe17
