@@ -106,7 +106,7 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     key_seed : int
         Keyword-only: seed of the fit's PRNG key.
     beta : str
-        Keyword-only: 'true' (the mock's anisotropy given) or 'marginal' (not given).
+        Keyword-only: 'true' (the mock's anisotropy beta(r), dimensionless, given) or 'marginal' (not given).
 
     Returns
     -------
@@ -165,7 +165,7 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
     quiet : bool
         Keyword-only: True: no progress bar.
     beta : str
-        Keyword-only: 'true' (each mock's anisotropy given) or 'marginal' (see `fit_mock`).
+        Keyword-only: 'true' (each mock's anisotropy beta(r), dimensionless, given) or 'marginal' (see `fit_mock`).
 
     Returns
     -------

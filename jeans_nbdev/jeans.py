@@ -632,7 +632,7 @@ def member_anisotropies(beta, members: int, *, key, light) -> list:
     Parameters
     ----------
     beta : AbstractAnisotropy, AnisotropyPrior or None
-        The fixed anisotropy or the prior.
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], or the prior.
     members : int
         Ensemble size.
     key : jax PRNG key
