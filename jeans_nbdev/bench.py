@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_bench.ipynb #d07f6580
 from __future__ import annotations
-import contextlib, datetime, io, math, os, platform, subprocess, tempfile, time
+import contextlib, datetime, inspect, io, math, os, platform, subprocess, tempfile, time
 from pathlib import Path
 import numpy as np
 import jax
@@ -461,14 +461,14 @@ BENCHES = {"background": bench_background, "mocks": bench_mocks, "flow": bench_f
 
 # %% ../nbs/12_bench.ipynb #73c837a9
 def run_benches(only: str | None = None, full: bool = False, echo: bool = True, extra: dict | None = None) -> dict:
-    """Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to bench_validation and bench_marginal.
+    """Run BENCHES (or the one named `only`): {name: (result, printed text)}; `full` goes to the benchmarks that take it.
 
     Parameters
     ----------
     only : str, optional
         One key of BENCHES; None: all.
     full : bool
-        Passed to bench_validation and bench_marginal.
+        Passed to the benchmarks with a `full` parameter (validation, marginal).
     echo : bool
         Print each benchmark's text as it finishes.
     extra : dict, optional
@@ -487,7 +487,7 @@ def run_benches(only: str | None = None, full: bool = False, echo: bool = True, 
         if only in (None, name):
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf):
-                res = fn(full=full) if name in ("validation", "marginal") else fn()
+                res = fn(full=full) if "full" in inspect.signature(fn).parameters else fn()
             out[name] = (res, buf.getvalue())
             if echo:
                 print(f"== {name}\n{buf.getvalue()}", end="", flush=True)
