@@ -11,8 +11,8 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 from . import data, inference
-from .jeans import AnisotropyPrior, FitConfig, fit_ensemble
-from .mocks import OMDistribution, sample_mock
+from .jeans import AnisotropyPrior, FitConfig, FreeBeta, fit_ensemble
+from .mocks import OMDistribution, observe_proper_motions, sample_mock
 from .validation import DEFAULT_MEMBERS, metrics
 
 # %% auto #0
@@ -91,9 +91,11 @@ def _band_width(bands, rh: float) -> float:
 
 # %% ../nbs/13_campaign.ipynb #c88005cb
 def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitConfig = FitConfig(),
-             key_seed: int = 0, beta: str = "true") -> dict:
+             key_seed: int = 0, beta: str = "true", n_pm: int = 0, pm_err_kms: float = 5.0) -> dict:
     """Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy (beta 'true') or with the
-    anisotropy marginalised over the default `AnisotropyPrior` (beta 'marginal'), and return the campaign's figures.
+    anisotropy marginalised over the default `AnisotropyPrior` (beta 'marginal') or fitted free-form (beta 'free',
+    `FreeBeta`), with proper motions for n_pm random stars (`mocks.observe_proper_motions`), and return the campaign's
+    figures.
 
     Parameters
     ----------
@@ -106,19 +108,25 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     key_seed : int
         Keyword-only: seed of the fit's PRNG key.
     beta : str
-        Keyword-only: 'true' (the mock's anisotropy beta(r), dimensionless, given) or 'marginal' (not given).
+        Keyword-only: 'true' (the mock's anisotropy beta(r), dimensionless, given), 'marginal' or 'free' (not given).
+    n_pm : int
+        Keyword-only: stars with plane-of-sky velocities.
+    pm_err_kms : float
+        Keyword-only: their error [km/s] per component.
 
     Returns
     -------
     dict
-        The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68 (dimensionless) and wall_time_s [s].
+        The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68, beta_err (max |beta - beta_true| over 0.5-2 r_1/2) (dimensionless) and wall_time_s [s].
     """
-    if beta not in ("true", "marginal"):
-        raise ValueError(f"beta must be 'true' or 'marginal', got {beta!r}")
+    if beta not in ("true", "marginal", "free"):
+        raise ValueError(f"beta must be 'true', 'marginal' or 'free', got {beta!r}")
     truth = data.truth_by_name(spec.model)
     cat = sample_mock(jax.random.key(spec.seed), truth, spec.n, verr=spec.verr)
+    cat = observe_proper_motions(cat, n_pm, pm_err_kms, key=jax.random.fold_in(jax.random.key(spec.seed), 21)) if n_pm else cat
+    b = dict(true=truth.anisotropy, marginal=AnisotropyPrior(), free=FreeBeta())[beta]
     t0 = time.perf_counter()
-    ens = fit_ensemble(cat, truth.anisotropy if beta == "true" else AnisotropyPrior(), key=jax.random.key(key_seed), config=config, members=members,
+    ens = fit_ensemble(cat, b, key=jax.random.key(key_seed), config=config, members=members,
                        bootstrap=members > 1, quiet=True)
     rh = float(truth.r_half)
     r = np.geomspace(0.1 * rh, 8.0 * rh, 40)
@@ -129,7 +137,9 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     at = jnp.asarray([0.5 * rh])
     fitted = float(np.interp(np.log(0.5 * rh), np.log(bands.r), bands.median("slope")))
     true, other = float(truth.slope(at)[0]), float(data.truth_by_name(_other_halo(spec.model)).slope(at)[0])
-    return dict(asdict(spec), name=spec.name, beta=beta, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
+    inside = (bands.r >= 0.5 * rh) & (bands.r <= 2 * rh)
+    beta_err = float(np.max(np.abs(bands.median("beta") - np.asarray(truth.anisotropy(bands.r)))[inside]))
+    return dict(asdict(spec), name=spec.name, beta=beta, n_pm=int(n_pm), beta_err=beta_err, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
                 slope_err=abs(fitted - true), cusp_core_ok=abs(fitted - true) < abs(fitted - other),
                 M_coverage95=m["M_coverage95"], M_halfwidth68=_band_width(bands, rh), wall_time_s=m["wall_time_s"])
 

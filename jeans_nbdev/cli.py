@@ -29,17 +29,18 @@ def _number(spec: str, val: str) -> float:
 # %% ../nbs/14_cli.ipynb #115445fd
 def parse_beta(spec: str):
     """'marginal' -> the default `jeans.AnisotropyPrior` (each member fitted with its own draw of beta(r)), 'iso' ->
-    isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc.
+    isotropic, 'const:B' -> constant beta B (B <= 1), 'om:RA' -> Osipkov-Merritt with r_a = RA kpc, 'free' -> a
+    free-form beta(r) fitted by each member (`jeans.FreeBeta`; for catalogs with proper motions).
 
     Parameters
     ----------
     spec : str
-        'marginal', 'iso', 'const:B' (B dimensionless, <= 1) or 'om:RA' (RA: anisotropy radius [kpc], > 0).
+        'marginal', 'free', 'iso', 'const:B' (B dimensionless, <= 1) or 'om:RA' (RA: anisotropy radius [kpc], > 0).
 
     Returns
     -------
-    AbstractAnisotropy or AnisotropyPrior
-        The anisotropy object of `background`, or the prior (CLIError for a bad spec).
+    AbstractAnisotropy, AnisotropyPrior or FreeBeta
+        The anisotropy object of `background`, the prior, or the free-form model (CLIError for a bad spec).
     """
     from jeans_nbdev import background as bg
     kind, _, val = spec.strip().partition(":")
@@ -47,6 +48,9 @@ def parse_beta(spec: str):
         if kind == "marginal" and not val:
             from jeans_nbdev.jeans import AnisotropyPrior
             return AnisotropyPrior()
+        if kind == "free" and not val:
+            from jeans_nbdev.jeans import FreeBeta
+            return FreeBeta()
         if kind == "iso" and not val:
             return bg.isotropic()
         if kind == "const":
@@ -55,7 +59,7 @@ def parse_beta(spec: str):
             return bg.OsipkovMerritt(_number(spec, val))
     except ValueError as e:
         raise CLIError(f"--beta {spec!r}: {e}") from None
-    raise CLIError(f"--beta {spec!r}: expected 'marginal', 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
+    raise CLIError(f"--beta {spec!r}: expected 'marginal', 'free', 'iso', 'const:B' (B <= 1) or 'om:RA_KPC' (RA > 0)")
 
 # %% ../nbs/14_cli.ipynb #024f4dcb
 def _catalog_kind(p: Path) -> str:
@@ -252,12 +256,11 @@ def _run_record(catalog, beta, members: int, seed: int, config, photometry=None)
     import hashlib, jax
     import numpy as np
     h = hashlib.sha1()
-    for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem):
+    for a in (catalog.x, catalog.y, catalog.vz, catalog.verr, catalog.pmem, catalog.vx, catalog.vy, catalog.vxerr, catalog.vyerr):
         h.update(b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
     for a in (() if photometry is None else (b"photometry", photometry.x, photometry.y, photometry.pmem)):
         h.update(a if isinstance(a, bytes) else b"-" if a is None else np.ascontiguousarray(np.asarray(a, np.float64)).tobytes())
-    from jeans_nbdev.jeans import AnisotropyPrior
-    b = ["AnisotropyPrior", beta.record()] if isinstance(beta, AnisotropyPrior) else [type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]]
+    b = [type(beta).__name__, beta.record()] if hasattr(beta, "record") else [type(beta).__name__, *[float(v) for v in jax.tree.leaves(beta)]]
     return dict(stars=h.hexdigest(), beta=b,
                 members=int(members), seed=int(seed), **config.record())
 
@@ -389,10 +392,14 @@ def _truth(truth, r_half_fit_kpc: float) -> dict:
 # %% ../nbs/14_cli.ipynb #6aa47583
 def _anisotropy_record(beta, betas: list) -> dict:
     """summary.json's anisotropy: 'marginal' with the prior and each member's anisotropy (its fitted parameters, or
-    its draw with `fitted=False`) and weight (equal: see 08_jeans), or 'fixed' with the one anisotropy every member
-    used (class and parameters)."""
+    its draw with `fitted=False`) and weight (equal: see 08_jeans), 'free' with the model and each member's fitted
+    beta at the knots, or 'fixed' with the one anisotropy every member used (class and parameters)."""
     import jax
-    from jeans_nbdev.jeans import AnisotropyPrior
+    import numpy as np
+    from jeans_nbdev.jeans import AnisotropyPrior, FreeBeta
+    if isinstance(beta, FreeBeta):
+        return dict(mode="free", model=beta.record(), knots_r_kpc=[float(np.exp(s)) for s in betas[0].ln_r_knots],
+                    members=[dict(beta_at_knots=[float(v) for v in b.knot_betas()], weight=1.0 / len(betas)) for b in betas])
     if not isinstance(beta, AnisotropyPrior):
         b = betas[0]
         return dict(mode="fixed", beta=type(b).__name__, parameters={k: float(v) for k, v in vars(b).items()})
@@ -450,10 +457,11 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) ->
 # %% ../nbs/14_cli.ipynb #d40e94d3
 RHO_REF_KPC = 0.15     # [kpc] radius at which dwarfs' dark-matter densities are compared (Read, Walker & Steger 2019)
 
-def _light_and_j(ens, models, betas: list, bands, photometry, distance_kpc, j_angle_deg) -> dict:
+def _light_and_j(ens, models, betas: list, bands, photometry, distance_kpc, j_angle_deg, n_pm: int = 0) -> dict:
     """summary.json's light_profile (where nu came from), v_sys_kms (the fitted systemic velocity's band), the density
     at 150 pc (the radius dwarfs are compared at, Read et al. 2019), whether inside the constrained range, and, with a
-    distance, the J- and D-factors' bands (`inference.ensemble_j_factor` over the constrained range); betas: each member's anisotropy."""
+    distance, the J- and D-factors' bands (`inference.ensemble_j_factor` over the constrained range); betas: each member's anisotropy;
+    n_pm: stars with proper motions (then proper_motions: their number and the fitted bulk motion v_sky_kms's bands)."""
     import numpy as np
     from jeans_nbdev.data import effective_members
     from jeans_nbdev.inference import PERCENTILES, ensemble_j_factor, ensemble_profiles, ensemble_quantiles
@@ -466,6 +474,10 @@ def _light_and_j(ens, models, betas: list, bands, photometry, distance_kpc, j_an
     out = dict(light_profile=light, v_sys_kms=pct(ensemble_quantiles(v[:, None])),
                rho_150pc_Msun_per_kpc3=dict(pct(at150.percentiles("rho")), constrained=bool(
                    bands.r_range[0] <= RHO_REF_KPC <= bands.r_range[1])))
+    if n_pm:
+        sky = np.array([np.asarray(m.v_sky, float) for m in ens.models])
+        out["proper_motions"] = dict(stars=int(n_pm), v_sky_kms={a: pct(ensemble_quantiles(sky[:, k:k + 1]))
+                                                                 for k, a in enumerate(("x", "y"))})
     if distance_kpc is not None:
         ej = ensemble_j_factor(models, betas, distance_kpc, j_angle_deg, bands.r_range)
         for k in ("J", "D"):
@@ -547,7 +559,8 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         with _atomic(out / "profiles.csv") as tmp:
             write_profiles_csv(bands, tmp)
         summary = _summary(catalog, record, accept, band_note, models, beta, betas, bands, inputs, truth)
-        summary.update(_light_and_j(ens, models, betas, bands, photometry, distance_kpc, j_angle_deg))
+        summary.update(_light_and_j(ens, models, betas, bands, photometry, distance_kpc, j_angle_deg,
+                                    int(catalog.has_pm.sum())))
         summary["profile_checks"] = _profile_checks(bands)
         if summary["profile_checks"]["note"]:
             warnings.warn(summary["profile_checks"]["note"], ProfileWarning)
@@ -799,7 +812,9 @@ def _catalog_options(f):
     "fit's catalog, anisotropy, velocity-error and consistency options."
     f.add_argument("catalog", help="stars: Gaia Challenge .dat/.txt (x y z vx vy vz; kpc, km/s) or .csv with header "
                    "x_kpc,y_kpc,vz_kms[,verr_kms][,pmem] (ra_deg,dec_deg in place of x_kpc,y_kpc: give --distance); "
-                   "either may be .gz; pmem (membership probability) weighs each star")
+                   "either may be .gz; pmem (membership probability) weighs each star; plane-of-sky velocities "
+                   "vx_kms,vy_kms,vxerr_kms,vyerr_kms (or pmra_masyr,pmdec_masyr,pmraerr_masyr,pmdecerr_masyr with "
+                   "--distance), empty for stars without, enter the full velocity likelihood")
     f.add_argument("--photometry", default=None, metavar="PHOT.csv",
                    help="photometric sample (header x_kpc,y_kpc[,pmem] or ra_deg,dec_deg[,pmem]): the light profile comes "
                         "from it and the catalog's velocities enter as p(v_z | R); without it, from the catalog's positions")
@@ -807,7 +822,8 @@ def _catalog_options(f):
                    help="distance [kpc]: projects sky positions and gives J- and D-factors (summary.json J, D)")
     f.add_argument("--j-angle", type=_positive, default=0.5, metavar="DEG", help="half-angle of the J- and D-factors [deg]")
     f.add_argument("--beta", default="marginal", help="anisotropy: marginal (default: each ensemble member draws "
-                   "beta(r) from a broad prior, so the bands include it) | iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
+                   "beta(r) from a broad prior, so the bands include it) | free (a free-form beta(r) fitted by every member: with proper "
+                   "motions) | iso | const:B (B <= 1) | om:RA_KPC (Osipkov-Merritt)")
     f.add_argument("--verr", type=_positive, default=None, metavar="KMS",
                    help="velocity error [km/s] of every star (replaces a Gaia Challenge file's _err convention)")
     f.add_argument("--accept", type=_checks, default=(), metavar="CHECK[,CHECK]",

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_jeans.ipynb #42cdb34a
 from __future__ import annotations
-import math, os, time
+import math, os, time, warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 import jax
@@ -17,15 +17,15 @@ from .background import AbstractAnisotropy, BaesVanHese, isotropic, jeans_factor
 from .data import vet, likely_members, effective_members, constrained_range
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
-from .loss import kernel_log_lik, los_log_lik, silverman_bandwidth
+from .loss import kernel_log_lik, los_log_lik, pm_log_lik, silverman_bandwidth
 from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_member, stack_models,
                       train_members)
 
 # %% auto #0
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
-           'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior', 'member_anisotropies',
-           'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'fit_ensemble',
-           'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
+           'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior', 'FreeAnisotropy',
+           'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit',
+           'FitEnsembleResult', 'fit_ensemble', 'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -43,6 +43,8 @@ class JeansModel(eqx.Module):
         Keyword-only: velocity scale [km/s] of sigma_r^2 (e.g. the stars' dispersion), > 0.
     v_sys : float
         Initial systemic velocity [km/s].
+    v_sky : tuple of two floats
+        Initial bulk plane-of-sky velocity (v_x, v_y) [km/s] (fitted only from stars with proper motions).
     beta : AbstractAnisotropy, optional
         The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background`; None: isotropic.
     width : int
@@ -61,10 +63,11 @@ class JeansModel(eqx.Module):
     flow: RadialFlow
     sigma: SigmaR2Net
     v_sys: Array
+    v_sky: Array
     beta: AbstractAnisotropy
     shape: VelocityShape | None
 
-    def __init__(self, key, *, scale: float, v_scale: float, v_sys: float = 0.0, beta: AbstractAnisotropy | None = None,
+    def __init__(self, key, *, scale: float, v_scale: float, v_sys: float = 0.0, v_sky=(0.0, 0.0), beta: AbstractAnisotropy | None = None,
                  width: int = 32, depth: int = 2, n_steps: int = 8, sigma_width: int = 32, cusp=None,
                  velocity: str = "mixture"):
         if velocity not in ("gauss", "mixture"):
@@ -73,6 +76,7 @@ class JeansModel(eqx.Module):
         self.flow = RadialFlow(kf, scale=scale, width=width, depth=depth, n_steps=n_steps, cusp=cusp)
         self.sigma = SigmaR2Net(ks, scale=scale, v_scale=v_scale, width=sigma_width)
         self.v_sys = jnp.asarray(v_sys, float)
+        self.v_sky = jnp.asarray(v_sky, float).reshape(2)
         self.beta = isotropic() if beta is None else beta
         self.shape = VelocityShape(jax.random.fold_in(key, 2), scale=scale) if velocity == "mixture" else None
 
@@ -123,18 +127,18 @@ class JeansModel(eqx.Module):
         return self.sigma(r)
 
 # %% ../nbs/08_jeans.ipynb #4bc5e45d
-_PARTS = ("flow", "sigma", "v_sys", "shape", "beta")
+_PARTS = ("flow", "sigma", "v_sys", "v_sky", "shape", "beta")
 
 def trainable(model: JeansModel, parts) -> JeansModel:
     """Filter spec (same structure, bool leaves): the floating leaves of the named parts ('flow', 'sigma', 'v_sys',
-    'shape', 'beta'); 'beta' trains an anisotropy only where it is fitted (`FittedBaesVanHese`), a fixed one never.
+    'v_sky', 'shape', 'beta'); 'beta' trains an anisotropy only where it is fitted (`FittedBaesVanHese`), a fixed one never.
 
     Parameters
     ----------
     model : JeansModel
         The model.
     parts : iterable of str
-        Parts to train, from 'flow', 'sigma', 'v_sys', 'shape' and 'beta' (a missing shape, for Gaussian velocities,
+        Parts to train, from 'flow', 'sigma', 'v_sys', 'v_sky', 'shape' and 'beta' (a missing shape, for Gaussian velocities,
         and a fixed anisotropy are skipped).
 
     Returns
@@ -175,6 +179,8 @@ class PriorConfig:
         Weight (dimensionless, >= 0; 0: off; not scaled with N) of the penalty on M(<r) < 0 and rho(r) < 0.
     monotone_prior : float
         Weight (dimensionless, >= 0; 0: off; not scaled with N) of the penalty on a density rising outward.
+    smooth_beta : float
+        Weight (dimensionless, >= 0) of the curvature of a free-form anisotropy (`FreeAnisotropy`, `--beta free`).
     sigma_prior_to : float
         Where the sigma_r^2, shape and mass priors' grid ends [median projected radii], above grid[0].
     grid : tuple
@@ -185,13 +191,14 @@ class PriorConfig:
     sigma_prior: str = "logparabola"   # which roughness of ln sigma_r^2: a key of SIGMA_PRIORS
     mass_prior: float = 10.0           # weight of the penalty on M(<r) < 0 and rho(r) < 0 (0: off; not scaled with N)
     monotone_prior: float = 10.0       # weight of the penalty on d ln rho/d ln r > 0 (0: off; not scaled with N)
+    smooth_beta: float = 1e-2          # weight of the curvature of a free-form beta~(ln r) (--beta free)
     sigma_prior_to: float = 5.0        # where the sigma_r^2, shape and mass priors end [median projected radii]
     grid: tuple = (0.1, 5.0, 40)       # the density prior's grid: from, to [median projected radii], points
 
     def __post_init__(self):
         if self.sigma_prior not in SIGMA_PRIORS:
             raise ValueError(f"sigma_prior must be one of {tuple(SIGMA_PRIORS)}, got {self.sigma_prior!r}")
-        for name in ("smooth_n", "smooth_sigma", "mass_prior", "monotone_prior"):
+        for name in ("smooth_n", "smooth_sigma", "mass_prior", "monotone_prior", "smooth_beta"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be a finite weight >= 0 (0 switches it off), got {v!r}")
@@ -216,7 +223,7 @@ class JeansLoss(eqx.Module):
     vz, verr) + the priors. stage: 'positions' (density only), 'velocities' (density frozen: `table`, or the model's
     flow tabulated without gradient) or 'joint'.
     kind: 'los' (exact line of sight) or 'kernel' (smeared samples). Its terms: nll, smooth_n, smooth_sigma,
-    smooth_shape, mass_prior, monotone_prior.
+    smooth_shape, mass_prior, monotone_prior, smooth_beta.
 
     Made by `make_jeans_loss`, which sets the fields below.
 
@@ -263,6 +270,8 @@ class JeansLoss(eqx.Module):
         Points of the monotone prior's grid, from lo to hi_d at about twice the density grid's spacing.
     sigma_prior : str
         A key of SIGMA_PRIORS: which roughness of ln sigma_r^2 is penalised.
+    w_b : array
+        Weight (dimensionless) of a free-form anisotropy's curvature (`FreeAnisotropy.roughness`).
     """
     lo: Array                    # ln r [ln kpc] where the penalty grid starts
     hi: Array                    # ... and ends
@@ -284,15 +293,22 @@ class JeansLoss(eqx.Module):
     n_grid_s: int = eqx.field(static=True)   # points of that grid
     n_grid_d: int = eqx.field(static=True)   # points of the monotone prior's grid (twice the spacing)
     sigma_prior: str = eqx.field(static=True, default="logparabola")   # a key of SIGMA_PRIORS
+    w_b: Array | float = 0.0     # weight of a free-form beta's curvature
 
     def __call__(self, model, batch, key):
         return _jeans_loss(self, model, batch, key)
 
 # %% ../nbs/08_jeans.ipynb #48390f25
 def _los_star_ll(model, batch, table):
-    "Per-star ln p(R, v_z) of the stars in `batch` (keys R, vz, verr) under `model` with density table (ln r, ln n)."
+    """Per-star ln p(R, v_z) of the stars in `batch` (keys R, vz, verr) under `model` with density table (ln r, ln n);
+    with keys pm, vx, vy, vxerr, vyerr (a catalog with proper motions) ln p(x, y, v) for the stars that have them."""
     ln_r, ln_n = table
     s2tab = model.sigma.log_sigma_r2(jnp.exp(ln_r))
+    if "pm" in batch:
+        v = jnp.stack([batch["vx"], batch["vy"], batch["vz"]], -1)
+        e = jnp.stack([batch["vxerr"], batch["vyerr"], batch["verr"]], -1)
+        return pm_log_lik(batch["x"], batch["y"], ln_r, ln_n, v, e, batch["pm"], ln_sigma_r2_tab=s2tab, beta=model.beta,
+                          v_sys=jnp.r_[model.v_sky, model.v_sys[None]], shape=model.shape)
     return los_log_lik(batch["R"], ln_r, ln_n, batch["vz"], batch["verr"], ln_sigma_r2_tab=s2tab,
                        beta=model.beta, v_sys=model.v_sys, shape=model.shape)
 
@@ -354,8 +370,11 @@ def _jeans_loss(loss, model, batch, key):
     grid_m, grid_d = jnp.linspace(loss.lo, loss.hi_s, loss.n_grid_s), jnp.linspace(loss.lo, loss.hi_d, loss.n_grid_d)
     p_m, p_d = _physical_penalties(grid_m, grid_d, model, table) if full else (0.0, 0.0)
     pen_m, pen_d = loss.w_m * p_m + 0.0 * nll, loss.w_d * p_d + 0.0 * nll
-    return nll + pen_n + pen_s + pen_k + pen_m + pen_d, {"nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s,
-                                                         "smooth_shape": pen_k, "mass_prior": pen_m, "monotone_prior": pen_d}
+    rough_b = getattr(model.beta, "roughness", None)            # a free-form anisotropy bends at a price
+    pen_b = loss.w_b * rough_b() + 0.0 * nll if full and rough_b is not None else 0.0 * nll
+    return nll + pen_n + pen_s + pen_k + pen_m + pen_d + pen_b, {
+        "nll": nll, "smooth_n": pen_n, "smooth_sigma": pen_s, "smooth_shape": pen_k, "mass_prior": pen_m,
+        "monotone_prior": pen_d, "smooth_beta": pen_b}
 
 # %% ../nbs/08_jeans.ipynb #dfce51fa
 def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
@@ -409,7 +428,8 @@ def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
     Returns
     -------
     dict
-        Arrays with a leading star axis: x, y, R, vz, verr, and w, pos, vel where they apply.
+        Arrays with a leading star axis: x, y, R, vz, verr, and w, pos, vel, and vx, vy, vxerr, vyerr [km/s] and pm (1 for
+        a star with a proper motion) where they apply.
     """
     verr = np.zeros(catalog.n) if catalog.verr is None else np.asarray(catalog.verr)
     cols = dict(x=catalog.x, y=catalog.y, R=catalog.R, vz=catalog.vz, verr=verr)
@@ -420,6 +440,12 @@ def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
                      pos=np.r_[np.ones(n_p), np.zeros(n_s)], vel=np.r_[np.zeros(n_p), np.ones(n_s)])
     elif catalog.pmem is not None:
         cols |= dict(w=catalog.pmem)
+    if catalog.vx is not None:             # proper motions: 0 km/s +- 1 km/s stand in where a star has none (pm = 0)
+        has = catalog.has_pm
+        pm = dict(vx=np.where(has, catalog.vx, 0.0), vy=np.where(has, catalog.vy, 0.0), vxerr=np.where(has, catalog.vxerr, 1.0),
+                  vyerr=np.where(has, catalog.vyerr, 1.0), pm=has.astype(float))
+        n_p = len(cols["x"]) - catalog.n                     # photometric rows first: no velocities
+        cols |= {k: np.r_[np.zeros(n_p) if k != "vxerr" and k != "vyerr" else np.ones(n_p), v] for k, v in pm.items()}
     return {k: jnp.asarray(np.asarray(v, float), dtype) for k, v in cols.items()}
 
 # %% ../nbs/08_jeans.ipynb #83e351fb
@@ -472,7 +498,7 @@ def make_jeans_loss(stage: str, R, prior: PriorConfig = PriorConfig(), *, weight
     return JeansLoss(a(math.log(lo * Rmed)), a(math.log(hi * Rmed)), a(prior.smooth_n * weight_scale),
                      a(prior.smooth_sigma * weight_scale), a(prior.mass_prior), a(prior.monotone_prior), table, a(h),
                      a(h_v), a(Rmed), a(math.log(prior.sigma_prior_to * Rmed)), a(hi_d), stage, kind, int(n_table),
-                     int(n_model), int(n), n_s, n_d, prior.sigma_prior)
+                     int(n_model), int(n), n_s, n_d, prior.sigma_prior, a(prior.smooth_beta * weight_scale))
 
 # %% ../nbs/08_jeans.ipynb #7e359687
 def symmetrised_beta(beta: Float[Array, "*n"]) -> Float[Array, "*n"]:
@@ -621,18 +647,91 @@ class AnisotropyPrior:
         return dict(family="Baes & Van Hese 2007", beta0_symmetrised=list(self.beta0), beta_inf_symmetrised=list(self.beta_inf),
                     eta=list(self.eta), fitted=self.fitted, ra_kpc="log-uniform over the light's constrained range" if self.ra_kpc is None else list(self.ra_kpc))
 
+# %% ../nbs/08_jeans.ipynb #a00be54c
+class FreeAnisotropy(AbstractAnisotropy):
+    """A free-form beta(r): symmetrised beta~_k = tanh(a_k) at knots log-spaced in r, beta linear in ln r between
+    them and constant beyond; fitted (`trainable(model, ["beta"])` trains a). Build it with `start`.
+
+    Parameters
+    ----------
+    a : array of K floats
+        The unconstrained knot values (dimensionless): beta~_k = tanh(a_k).
+    ln_r_knots : tuple of K floats
+        ln r [ln kpc] of the knots, evenly spaced, ascending.
+    """
+    a: Float[Array, "k"]
+    ln_r_knots: tuple = eqx.field(static=True)
+    fitted: ClassVar[bool] = True
+
+    @classmethod
+    def start(cls, r_range, knots: int = 6, beta: float = 0.0) -> "FreeAnisotropy":
+        "Constant beta (dimensionless, < 1) at `knots` (>= 3) knots log-spaced over r_range = (inner, outer) [kpc]."
+        if knots < 3 or not 0 < r_range[0] < r_range[1] or not beta < 1:
+            raise ValueError(f"FreeAnisotropy needs >= 3 knots, 0 < inner < outer and beta < 1, got {knots}, {r_range}, {beta}")
+        s = np.linspace(math.log(r_range[0]), math.log(r_range[1]), knots)
+        return cls(jnp.full(knots, math.atanh(float(symmetrised_beta(beta)))), tuple(map(float, s)))
+
+    def knot_betas(self) -> Float[Array, "k"]:
+        "beta (dimensionless) at the knots."
+        return beta_from_symmetrised(jnp.tanh(self.a))
+
+    def __call__(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
+        "beta(r) (dimensionless) at r [kpc]."
+        return jnp.interp(jnp.log(jnp.asarray(r)), jnp.asarray(self.ln_r_knots, self.a.dtype), self.knot_betas())
+
+    def log_integrating_factor(self, r: Float[ArrayLike, "*n"]) -> Float[Array, "*n"]:
+        "ln g(r) = 2 int beta d ln r at r [kpc], 0 at the first knot (exact for beta linear in ln r)."
+        return _integrate_linear(jnp.log(jnp.asarray(r)), jnp.asarray(self.ln_r_knots, self.a.dtype), 2.0 * self.knot_betas())
+
+    def roughness(self) -> Float[Array, ""]:
+        "<(second difference of beta~ / h^2)^2> over the knots, h their spacing in ln r (the smooth_beta prior)."
+        bt, h = jnp.tanh(self.a), self.ln_r_knots[1] - self.ln_r_knots[0]
+        return jnp.mean(((bt[2:] - 2 * bt[1:-1] + bt[:-2]) / h**2) ** 2)
+
+# %% ../nbs/08_jeans.ipynb #f8312f69
+def _integrate_linear(s, k, f):
+    "int_{k_0}^{s} f ds' for f linear between the knots k (values f) and constant beyond them."
+    h = jnp.diff(k)
+    cum = jnp.concatenate([jnp.zeros(1, f.dtype), jnp.cumsum(0.5 * h * (f[1:] + f[:-1]))])
+    j = jnp.clip(jnp.searchsorted(k, s, side="right") - 1, 0, len(k) - 2)
+    ds = jnp.clip(s - k[j], 0.0, h[j])
+    inner = cum[j] + ds * f[j] + 0.5 * ds**2 * (f[j + 1] - f[j]) / h[j]
+    return inner + jnp.minimum(s - k[0], 0.0) * f[0] + jnp.maximum(s - k[-1], 0.0) * f[-1]
+
+# %% ../nbs/08_jeans.ipynb #6b7607bf
+@dataclass(frozen=True)
+class FreeBeta:
+    """A free-form anisotropy for every member (`FreeAnisotropy` over the light's constrained range, starting at
+    `start`), fitted with the smooth_beta prior: `--beta free`, meant for catalogs with proper motions.
+
+    Parameters
+    ----------
+    knots : int
+        Knots of beta~(ln r), >= 3.
+    start : float
+        The anisotropy (dimensionless, < 1) each member starts from.
+    """
+    knots: int = 6
+    start: float = 0.0
+
+    def record(self) -> dict:
+        "The anisotropy model as a JSON-able dict (summary.json)."
+        return dict(family="free-form: beta~ = tanh(a_k) at knots log-spaced over the light's constrained range, linear "
+                    "in ln r between them", knots=self.knots, start=self.start, prior="smooth_beta curvature penalty")
+
 # %% ../nbs/08_jeans.ipynb #5f0b73cb
 _PRIOR_STREAM = 0xBE7A     # fold_in tag: the anisotropy draws' key, apart from the members' fit and bootstrap keys
 
 
 def member_anisotropies(beta, members: int, *, key, light) -> list:
-    """One anisotropy per member: `beta` for every member (None: isotropic), or for an AnisotropyPrior `members`
-    draws, the transition radius over `data.constrained_range` of the likely members of `light` (a Catalog).
+    """One anisotropy per member: `beta` for every member (None: isotropic), for an AnisotropyPrior `members`
+    draws, the transition radius over `data.constrained_range` of the likely members of `light` (a Catalog), for a
+    FreeBeta a FreeAnisotropy over that range.
 
     Parameters
     ----------
-    beta : AbstractAnisotropy, AnisotropyPrior or None
-        The fixed anisotropy beta(r) (dimensionless) of r [kpc], or the prior.
+    beta : AbstractAnisotropy, AnisotropyPrior, FreeBeta or None
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], the prior, or the free-form model.
     members : int
         Ensemble size.
     key : jax PRNG key
@@ -648,6 +747,8 @@ def member_anisotropies(beta, members: int, *, key, light) -> list:
     if isinstance(beta, AnisotropyPrior):
         return beta.draw(members, key=jax.random.fold_in(raw_key(key), _PRIOR_STREAM),
                          r_range=constrained_range(likely_members(light).R))
+    if isinstance(beta, FreeBeta):
+        return [FreeAnisotropy.start(constrained_range(likely_members(light).R), beta.knots, beta.start)] * members
     return [isotropic() if beta is None else beta] * members
 
 # %% ../nbs/08_jeans.ipynb #7119890f
@@ -788,8 +889,8 @@ class FitResult:
     stages: dict
     wall_time: float
 
-STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "shape", "beta")),
-          ("joint", ("flow", "sigma", "v_sys", "shape", "beta")))
+STAGES = (("positions", ("flow",)), ("velocities", ("sigma", "v_sys", "v_sky", "shape", "beta")),
+          ("joint", ("flow", "sigma", "v_sys", "v_sky", "shape", "beta")))
 
 # %% ../nbs/08_jeans.ipynb #cd149488
 class FrozenDensity(eqx.Module):
@@ -832,7 +933,10 @@ def _init_model(key, catalog, beta, dtype, mc: ModelConfig, R_scale=None):
     catalog = likely_members(catalog)
     vz = np.asarray(catalog.vz, float)
     v_scale = 1.4826 * float(np.median(np.abs(vz - np.median(vz))))
-    m = JeansModel(key, scale=float(np.median(catalog.R if R_scale is None else R_scale)), v_scale=v_scale, v_sys=float(np.median(vz)), beta=beta,
+    has = catalog.has_pm
+    v_sky = (float(np.median(catalog.vx[has])), float(np.median(catalog.vy[has]))) if has.any() else (0.0, 0.0)
+    m = JeansModel(key, scale=float(np.median(catalog.R if R_scale is None else R_scale)), v_scale=v_scale, v_sys=float(np.median(vz)),
+                   v_sky=v_sky, beta=beta,
                    width=mc.width, depth=mc.depth, n_steps=mc.n_steps, sigma_width=mc.sigma_width, cusp=mc.cusp,
                    velocity=mc.velocity)
     return cast_floats(m, dtype)
@@ -956,9 +1060,9 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
     ----------
     catalog : Catalog
         The stars: positions [kpc], v_z and optional errors [km/s], optional pmem.
-    beta : AbstractAnisotropy or AnisotropyPrior, optional
-        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background` (None: isotropic), or a
-        prior to draw each member's anisotropy from.
+    beta : AbstractAnisotropy, AnisotropyPrior or FreeBeta, optional
+        The fixed anisotropy beta(r) (dimensionless) of r [kpc], an object of `background` (None: isotropic), a
+        prior to draw each member's anisotropy from, or a free-form anisotropy fitted by each member.
     key : jax PRNG key
         Keyword-only: split into each member's fit and bootstrap keys.
     config : FitConfig
@@ -989,6 +1093,9 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
     keys = [jax.random.split(k) for k in jax.random.split(raw_key(key), members)]      # (fit, bootstrap) per member
     boots = [k[1] if bootstrap else None for k in keys]
     betas = member_anisotropies(beta, members, key=key, light=catalog if photometry is None else photometry)
+    if isinstance(beta, FreeBeta) and not catalog.has_pm.any():
+        warnings.warn(f"{catalog.source}: a free-form anisotropy without proper motions: the line-of-sight velocities "
+                      "leave beta(r) to its prior (use --beta marginal to include what they cannot decide)", stacklevel=2)
     if not batched:
         out = [fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
