@@ -16,9 +16,9 @@ from .mocks import OMDistribution, observe_proper_motions, sample_mock
 from .validation import DEFAULT_MEMBERS, metrics
 
 # %% auto #0
-__all__ = ['CAMPAIGN_SEED0', 'CAMPAIGN_MODELS', 'CAMPAIGN_TARGETS', 'MARGINAL_TARGETS', 'MARGINAL_SEED0', 'CampaignSpec',
-           'campaign_grid', 'fit_mock', 'run_campaign', 'summarize', 'campaign_table', 'marginal_report',
-           'marginal_table', 'bench_marginal', 'plot_campaign']
+__all__ = ['CAMPAIGN_SEED0', 'CAMPAIGN_MODELS', 'CAMPAIGN_TARGETS', 'MARGINAL_TARGETS', 'MARGINAL_SEED0', 'PM_TARGETS',
+           'PM_SEED0', 'CampaignSpec', 'campaign_grid', 'fit_mock', 'run_campaign', 'summarize', 'campaign_table',
+           'marginal_report', 'marginal_table', 'pm_table', 'plot_pm_series', 'bench_marginal', 'plot_campaign']
 
 # %% ../nbs/13_campaign.ipynb #02c9ec41
 CAMPAIGN_SEED0 = 20261201          # first seed of the campaign's catalogs; every other seed in the package is < 10,000
@@ -91,7 +91,8 @@ def _band_width(bands, rh: float) -> float:
 
 # %% ../nbs/13_campaign.ipynb #c88005cb
 def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitConfig = FitConfig(),
-             key_seed: int = 0, beta: str = "true", n_pm: int = 0, pm_err_kms: float = 5.0) -> dict:
+             key_seed: int = 0, beta: str = "true", n_pm: int = 0, pm_err_kms: float = 5.0,
+             keep_bands: bool = False) -> dict:
     """Draw `spec`'s catalog, fit it at (members, config) with its true anisotropy (beta 'true') or with the
     anisotropy marginalised over the default `AnisotropyPrior` (beta 'marginal') or fitted free-form (beta 'free',
     `FreeBeta`), with proper motions for n_pm random stars (`mocks.observe_proper_motions`), and return the campaign's
@@ -113,11 +114,15 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
         Keyword-only: stars with plane-of-sky velocities.
     pm_err_kms : float
         Keyword-only: their error [km/s] per component.
+    keep_bands : bool
+        Keyword-only: add 'bands': r / r_1/2 and the five percentiles of M / M_true, slope and beta (dimensionless) with
+        the true slope and beta, for figures.
 
     Returns
     -------
     dict
-        The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68, beta_err (max |beta - beta_true| over 0.5-2 r_1/2) (dimensionless) and wall_time_s [s].
+        The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68, beta_err (max |beta - beta_true| over 0.5-2 r_1/2), beta_coverage95 (0.25-4 r_1/2),
+        slope_halfwidth68 (median absolute 68% half-width of the slope over 0.5-2 r_1/2) (dimensionless) and wall_time_s [s].
     """
     if beta not in ("true", "marginal", "free"):
         raise ValueError(f"beta must be 'true', 'marginal' or 'free', got {beta!r}")
@@ -137,9 +142,17 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     at = jnp.asarray([0.5 * rh])
     fitted = float(np.interp(np.log(0.5 * rh), np.log(bands.r), bands.median("slope")))
     true, other = float(truth.slope(at)[0]), float(data.truth_by_name(_other_halo(spec.model)).slope(at)[0])
-    inside = (bands.r >= 0.5 * rh) & (bands.r <= 2 * rh)
-    beta_err = float(np.max(np.abs(bands.median("beta") - np.asarray(truth.anisotropy(bands.r)))[inside]))
-    return dict(asdict(spec), name=spec.name, beta=beta, n_pm=int(n_pm), beta_err=beta_err, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
+    inside, wide = ((bands.r >= a * rh) & (bands.r <= b * rh) for a, b in ((0.5, 2.0), (0.25, 4.0)))
+    b_true = np.asarray(truth.anisotropy(bands.r))
+    beta_err = float(np.max(np.abs(bands.median("beta") - b_true)[inside]))
+    (lo, hi), (s16, s84) = bands.band("beta", 95), bands.band("slope", 68)
+    pm = dict(n_pm=int(n_pm), beta_err=beta_err, beta_coverage95=float(np.mean(((lo <= b_true) & (b_true <= hi))[wide])),
+              slope_halfwidth68=float(np.median(0.5 * (s84 - s16)[inside])))
+    if keep_bands:
+        pm["bands"] = dict(r_over_rhalf=(bands.r / rh).tolist(), M_ratio=(bands.percentiles("M") / np.asarray(truth.mass(bands.r))).tolist(),
+                           slope=bands.percentiles("slope").tolist(), beta=bands.percentiles("beta").tolist(),
+                           slope_true=np.asarray(truth.slope(bands.r)).tolist(), beta_true=b_true.tolist())
+    return dict(asdict(spec), name=spec.name, beta=beta, **pm, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
                 slope_err=abs(fitted - true), cusp_core_ok=abs(fitted - true) < abs(fitted - other),
                 M_coverage95=m["M_coverage95"], M_halfwidth68=_band_width(bands, rh), wall_time_s=m["wall_time_s"])
 
@@ -154,7 +167,7 @@ def _done(path: Path) -> dict:
 # %% ../nbs/13_campaign.ipynb #d82dcc29
 def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = DEFAULT_MEMBERS,
                  config: FitConfig = FitConfig(), scheduler: str | None = None, workers: int | None = None,
-                 quiet: bool = False, beta: str = "true") -> list[dict]:
+                 quiet: bool = False, beta: str = "true", n_pm: int = 0) -> list[dict]:
     """Fit every spec on a Dask cluster (scheduler address, or a LocalCluster of `workers` processes), appending each
     result to out/results.jsonl as it completes; specs already there are skipped. Returns the results of all specs.
 
@@ -175,7 +188,9 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
     quiet : bool
         Keyword-only: True: no progress bar.
     beta : str
-        Keyword-only: 'true' (each mock's anisotropy beta(r), dimensionless, given) or 'marginal' (see `fit_mock`).
+        Keyword-only: 'true' (each mock's anisotropy beta(r), dimensionless, given), 'marginal' or 'free' (see `fit_mock`).
+    n_pm : int
+        Keyword-only: stars of each catalog with proper motions (5 km/s errors; see `fit_mock`).
 
     Returns
     -------
@@ -193,7 +208,7 @@ def run_campaign(specs: list[CampaignSpec], out: str | Path, *, members: int = D
                                                       threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(scheduler or cluster)
         try:
-            futures = {client.submit(fit_mock, s, members=members, config=config, beta=beta, pure=False): s for s in todo}
+            futures = {client.submit(fit_mock, s, members=members, config=config, beta=beta, n_pm=n_pm, pure=False): s for s in todo}
             with open(path, "a") as f, tqdm(total=len(todo), desc="campaign", disable=quiet) as bar:
                 for fut in as_completed(futures):
                     s = futures[fut]
@@ -326,6 +341,67 @@ def marginal_table(rows: list[dict]) -> str:
                   f"  M error over 0.5-2 r_1/2 above {T['M_err']} on {len(rep['over_M_err'])} of {rep['catalogs']} catalogs "
                   f"(max {rep['M_err_max']:.3f})  {v('M_err')}"]
     return "\n".join(lines)
+
+# %% ../nbs/13_campaign.ipynb #988a320c
+PM_TARGETS = dict(beta_err=0.2, M_err=0.15, M_coverage95=0.90, beta_coverage95=0.90)   # issue 21, 1000 stars, 500 PMs
+PM_SEED0 = 20262111      # issue 21's validation catalogs; seeds 20262101-20262102 were the first look (see 10_validation)
+
+
+def pm_table(rows: list[dict]) -> str:
+    """Every catalog's proper-motion count, anisotropy mode, M and beta errors, 95% coverages and 68% half-widths (M
+    relative, slope absolute), each error and coverage marked against PM_TARGETS ('!' where missed), as plain text.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Results of `fit_mock` / `run_campaign` with their n_pm and beta fields.
+
+    Returns
+    -------
+    str
+    """
+    T, ok = PM_TARGETS, [r for r in rows if "error" not in r]
+    mark = lambda v, k: f"{v:.3f}" + (" " if (v <= T[k] if k.endswith("err") else v >= T[k]) else "!")
+    lines = [f"{'catalog':24s} {'n_pm':>5s} {'beta':>8s} {'M_err':>7s} {'beta_err':>9s} {'M_cov95':>8s} {'b_cov95':>8s} "
+             f"{'M_hw68':>7s} {'slope_hw68':>10s}"]
+    for r in ok:
+        lines.append(f"{r['name']:24s} {r.get('n_pm', 0):5d} {r.get('beta', 'true'):>8s} {mark(r['M_err'], 'M_err'):>7s} "
+                     f"{mark(r['beta_err'], 'beta_err'):>9s} {mark(r['M_coverage95'], 'M_coverage95'):>8s} "
+                     f"{mark(r['beta_coverage95'], 'beta_coverage95'):>8s} {r['M_halfwidth68']:7.3f} {r['slope_halfwidth68']:10.3f}")
+    lines.append(f"targets: M_err <= {T['M_err']}, beta_err <= {T['beta_err']}, 95% coverage of M and beta >= {T['M_coverage95']} "
+                 f"('!': missed); {len(rows) - len(ok)} failed")
+    return "\n".join(lines)
+
+# %% ../nbs/13_campaign.ipynb #62d336df
+def plot_pm_series(rows: list[dict]):
+    """Figure: the 68% bands of M / M_true, the density slope and beta against r / r_1/2 for rows of one catalog fitted
+    with different numbers of proper motions (rows from `fit_mock(..., keep_bands=True)`), the truth dashed.
+
+    Parameters
+    ----------
+    rows : list of dict
+        `fit_mock` rows with 'bands', ordered as they should be drawn (e.g. 0, 100, 500, 1000 proper motions).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for k, r in enumerate(rows):
+        b, col = r["bands"], plt.cm.viridis(k / max(len(rows) - 1, 1))
+        x = np.asarray(b["r_over_rhalf"])
+        for ax, q in zip(axes, ("M_ratio", "slope", "beta")):
+            p = np.asarray(b[q])
+            ax.fill_between(x, p[1], p[3], color=col, alpha=0.3, lw=0)
+            ax.plot(x, p[2], color=col, lw=1.2, label=f"{r.get('n_pm', 0)} PMs, beta {r.get('beta', 'true')}")
+    for ax, q, lab in zip(axes, (None, "slope_true", "beta_true"), (r"$M/M_{\rm true}$", r"$d\ln\rho/d\ln r$", r"$\beta$")):
+        ax.plot(x, np.ones_like(x) if q is None else rows[-1]["bands"][q], "k--", lw=1, label="truth")
+        ax.set(xscale="log", xlabel=r"$r / r_{1/2}$", ylabel=lab); ax.axvspan(0.5, 2.0, color="0.92", zorder=0)
+    axes[0].set_ylim(0.4, 1.8); axes[2].set_ylim(-1.5, 1.05); axes[0].legend(fontsize=7)
+    fig.suptitle(f"{rows[0]['name']}: 68% bands as proper motions are added (grey: 0.5-2 r_1/2)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/13_campaign.ipynb #231db7ea
 def bench_marginal(full: bool = False, verbose: bool = True, members: int | None = None, config=None, specs=None) -> dict:

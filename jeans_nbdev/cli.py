@@ -219,12 +219,16 @@ def _radial_grid(R, n: int = 48):
 # %% ../nbs/14_cli.ipynb #4414cd39
 def _figures(out: Path, bands, ens, truth, catalog, title: str, light=None) -> list[str]:
     """profiles.png (bands, the binned stars (Sigma from `light`, a photometric sample, when given), truth if known,
-    `title`) and losses.png (each member's stage losses)."""
+    `title`; a beta(r) panel where the members' anisotropies differ: marginalised or fitted) and losses.png (each
+    member's stage losses)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from jeans_nbdev.inference import plot_bands
-    fig = plot_bands(bands, truth=truth, data=catalog, title=title, light=light)
+    import numpy as np
+    names = ("Sigma", "sigma_los", "nu", "sigma_r2", "M", "rho", "slope")
+    varies = np.ptp(bands.percentiles("beta"), axis=0).max() > 1e-9        # the band of beta is not one line
+    fig = plot_bands(bands, names + ("beta",) * bool(varies), truth=truth, data=catalog, title=title, light=light)
     with _atomic(out / "profiles.png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
@@ -716,15 +720,18 @@ def _cmd_campaign(a):
     seed0 = cp.CAMPAIGN_SEED0 if a.seed0 is None else a.seed0
     with claim_folder(out):
         rows = cp.run_campaign(cp.campaign_grid(a.stars, a.catalogs, a.models, seed0=seed0), out, members=a.members, config=config,
-                               scheduler=a.scheduler, workers=a.workers, quiet=a.quiet, beta=a.beta)
+                               scheduler=a.scheduler, workers=a.workers, quiet=a.quiet, beta=a.beta,
+                               n_pm=a.proper_motions)
         summary = cp.summarize(rows)
-        (out / "summary.json").write_text(json.dumps(dict(members=a.members, beta=a.beta, seed0=seed0, config=config.record(), cells=summary), indent=2))
+        (out / "summary.json").write_text(json.dumps(dict(members=a.members, beta=a.beta, proper_motions=a.proper_motions, seed0=seed0, config=config.record(), cells=summary), indent=2))
         table = cp.campaign_table(summary)
         (out / "table.md").write_text(table + "\n")
         fig = cp.plot_campaign(rows); fig.savefig(out / "campaign.png", dpi=110); plt.close(fig)
         if a.beta == "marginal":      # issue 18's figures: the anisotropy not given
             table += "\n\n" + cp.marginal_table(rows)
-            (out / "table.md").write_text(table + "\n")
+        if a.beta == "free" or a.proper_motions:     # issue 21's figures: proper motions, beta fitted
+            table += "\n\n" + cp.pm_table(rows)
+        (out / "table.md").write_text(table + "\n")
     print(table); print(f"results in {out}")
 
 # %% ../nbs/14_cli.ipynb #bea4e7ff
@@ -872,8 +879,11 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("campaign", help="fit fresh mocks on a Dask cluster and tabulate the accuracy per cell")
     c.add_argument("--stars", type=_int_in(20, 10**7), nargs="+", default=[100, 1000, 10000], help="catalog sizes of the grid")
     c.add_argument("--catalogs", type=_int_in(1, 10**4), default=10, help="catalogs per (model, stars) cell")
-    c.add_argument("--beta", choices=("true", "marginal"), default="true",
-                   help="true: each mock's anisotropy given to the fit; marginal: not given (drawn per member from the prior)")
+    c.add_argument("--beta", choices=("true", "marginal", "free"), default="true",
+                   help="true: each mock's anisotropy given to the fit; marginal: not given (drawn per member from the prior); "
+                        "free: a free-form beta(r) fitted (with --proper-motions)")
+    c.add_argument("--proper-motions", type=_int_in(0, 10**7), default=0, metavar="N",
+                   help="stars of each catalog with plane-of-sky velocities (5 km/s errors)")
     c.add_argument("--seed0", type=_int_in(0, SEED_MAX), default=None, metavar="SEED",
                    help="seed of the first catalog (default: the campaign's own, CAMPAIGN_SEED0)")
     c.add_argument("--models", nargs="+", default=list(PARSER_FACTS["campaign_models"]), choices=PARSER_FACTS["campaign_models"],

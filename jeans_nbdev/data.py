@@ -96,11 +96,15 @@ class Catalog:
         Each star's row in its source (file line), for messages; None: 0, 1, ...
     sky_centre_deg : tuple of two floats, optional
         (ra0, dec0) [deg] that sky positions were projected about, if they were.
-    vx, vy : numpy arrays of shape (n,), optional
-        Measured plane-of-sky velocities [km/s] along x and y (proper motions times distance); NaN for a star without
-        them; None: no star has them. Set by `add_proper_motions`, which validates them.
-    vxerr, vyerr : numpy arrays of shape (n,), optional
-        Their errors [km/s] (NaN where a star has no proper motion).
+    vx : numpy array of shape (n,), optional
+        Measured plane-of-sky velocity [km/s] along x (proper motion times distance); NaN for a star without one;
+        None: no star has one. Set by `add_proper_motions`, which validates it.
+    vy : numpy array of shape (n,), optional
+        The same [km/s] along y.
+    vxerr : numpy array of shape (n,), optional
+        Error [km/s] of vx (NaN where a star has no proper motion).
+    vyerr : numpy array of shape (n,), optional
+        Error [km/s] of vy.
     """
     x: np.ndarray
     y: np.ndarray
@@ -1183,10 +1187,14 @@ def add_proper_motions(cat: Catalog, vx, vy, vxerr, vyerr, *, column_names: dict
     ----------
     cat : Catalog
         The stars.
-    vx, vy : arrays of shape (n,)
-        Plane-of-sky velocities [km/s] along x and y; NaN where a star has none.
-    vxerr, vyerr : arrays of shape (n,)
-        Their errors [km/s], > 0 where the star has them.
+    vx : array of shape (n,)
+        Plane-of-sky velocities [km/s] along x; NaN where a star has none.
+    vy : array of shape (n,)
+        Plane-of-sky velocities [km/s] along y; NaN where a star has none.
+    vxerr : array of shape (n,)
+        Errors [km/s] of vx, > 0 where the star has one.
+    vyerr : array of shape (n,)
+        Errors [km/s] of vy, > 0 where the star has one.
     column_names : dict, optional
         The source's names of vx, vy, vxerr, vyerr, for messages.
 

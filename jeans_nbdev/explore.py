@@ -293,8 +293,9 @@ def ensemble_terms(models, beta, r) -> list[dict]:
     ----------
     models : sequence of JeansModel
         The members of a fit (`fit_ensemble(...).models`).
-    beta : callable
-        The anisotropy beta(r) (dimensionless) of r [kpc].
+    beta : callable or sequence of callables
+        The anisotropy beta(r) (dimensionless) of r [kpc], or one per member (a marginalised or fitted anisotropy:
+        `fit_ensemble(...).anisotropies`).
     r : array of shape (n,)
         Radii [kpc].
 
@@ -303,7 +304,8 @@ def ensemble_terms(models, beta, r) -> list[dict]:
     list of dict
         One `jeans_terms` dict per member.
     """
-    return [jeans_terms(for_inference(m), beta, r) for m in models]
+    betas = list(beta) if isinstance(beta, (list, tuple)) else [beta] * len(models)
+    return [jeans_terms(for_inference(m), b, r) for m, b in zip(models, betas)]
 
 # %% ../nbs/11_explore.ipynb #26fd106d
 def plot_member(terms: list[dict], r, i: int, axes=None):
@@ -590,8 +592,8 @@ class Explorer:
             The members of a fit, at least one.
         catalog : Catalog
             The stars the models were fitted to (`.R` [kpc], `.vz` [km/s]).
-        beta : callable
-            The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit.
+        beta : callable or sequence of callables
+            The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit, or one per member (`fit_ensemble(...).anisotropies`).
         r : array, optional
             Radii [kpc] of the Jeans-term views; default 24 log-spaced radii between the 2% and 98% quantiles of R.
         n_push : int
@@ -716,8 +718,9 @@ def explore(fit_or_models, catalog, beta, r=None, n_push: int = 2000, terms: lis
         The fit (`jeans.fit_ensemble` result: its `.models`), one model, or a list of them.
     catalog : Catalog
         The stars (`.R` [kpc], `.vz` [km/s]).
-    beta : callable
-        The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit.
+    beta : callable, sequence of callables or None
+        The anisotropy beta(r) (dimensionless) of r [kpc] used in the fit, one per member, or None: each member's own
+        (`fit_ensemble(...).anisotropies`, for a marginalised or fitted anisotropy).
     r : array, optional
         Radii [kpc] of the Jeans-term views (see `Explorer`).
     n_push : int
@@ -733,4 +736,5 @@ def explore(fit_or_models, catalog, beta, r=None, n_push: int = 2000, terms: lis
     models = getattr(fit_or_models, "models", fit_or_models)
     if not isinstance(models, (list, tuple)):
         models = [models]
+    beta = [m.beta for m in models] if beta is None else beta
     return Explorer(models, catalog, beta, r, n_push, terms)

@@ -242,8 +242,10 @@ def pm_log_lik(x: Float[Array, "n"], y: Float[Array, "n"], ln_r_tab: Float[Array
 
     Parameters
     ----------
-    x, y : arrays of shape (n,)
-        Sky positions [kpc] of the stars about the centre.
+    x : array of shape (n,)
+        Sky position [kpc] of the stars along the first axis, about the centre.
+    y : array of shape (n,)
+        Sky position [kpc] along the second axis.
     ln_r_tab : array of shape (m,)
         ln r [ln kpc] of the table, ascending.
     ln_n_tab : array of shape (m,)
