@@ -672,11 +672,16 @@ def _cmd_mock(a):
     import jax
     from jeans_nbdev import data, mocks
     cat = mocks.sample_mock(jax.random.key(a.seed), mocks.mock_by_name(a.name), a.n, verr=a.verr or 0.0)
+    if a.proper_motions > a.n:
+        raise CLIError(f"--proper-motions {a.proper_motions}: more than the {a.n} stars (--n)")
     try:
-        path = data.write_gaia_challenge(a.out, cat)
+        if a.proper_motions:
+            cat = mocks.observe_proper_motions(cat, a.proper_motions, a.pm_err, key=jax.random.fold_in(jax.random.key(a.seed), 21))
+        path = data.write_csv(a.out, cat) if a.proper_motions else data.write_gaia_challenge(a.out, cat)
     except OSError as e:
         raise CLIError(f"--out {a.out}: cannot write it ({e.strerror})") from None
-    print(f"wrote {cat.n} stars of {a.name} to {path}")
+    pm = f", {a.proper_motions} with proper motions ({a.pm_err:g} km/s)" if a.proper_motions else ""
+    print(f"wrote {cat.n} stars of {a.name}{pm} to {path}")
 
 # %% ../nbs/14_cli.ipynb #ffb8f4bf
 def _cmd_data(a):
@@ -905,7 +910,11 @@ def _mock_parser(sub):
     m.add_argument("--n", type=_int_in(20, 10**7), required=True, help="number of stars")
     m.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help="PRNG seed")
     m.add_argument("--verr", type=_positive, default=None, metavar="KMS", help="Gaussian v_z errors [km/s] (default none)")
-    m.add_argument("--out", required=True, help="file to write (Gaia Challenge format: x y z vx vy vz in kpc, km/s)")
+    m.add_argument("--proper-motions", type=_int_in(0, 10**7), default=0, metavar="N",
+                   help="give N random stars measured plane-of-sky velocities (--pm-err errors): writes a CSV instead")
+    m.add_argument("--pm-err", type=_positive, default=5.0, metavar="KMS", help="error of each plane-of-sky velocity [km/s]")
+    m.add_argument("--out", required=True, help="file to write (Gaia Challenge format: x y z vx vy vz in kpc, km/s; with "
+                   "--proper-motions a CSV: x_kpc,y_kpc,vz_kms[,verr_kms],vx_kms,vy_kms,vxerr_kms,vyerr_kms)")
 
 def _data_bench_parsers(sub):
     g = sub.add_parser("data", help="list the shipped Gaia Challenge catalogs, or copy one to a file")

@@ -52,7 +52,7 @@ HEADER = "x_kpc,y_kpc,vz_kms,verr_kms,pmem"
 def test_good_files_load(tmp_path):
     cat = load_gaia_challenge(_write_dat(tmp_path / GOOD, _stars()))
     assert cat.n == 30 and cat.truth is not None and cat.truth.model is not None and cat.verr is None
-    assert not hasattr(cat, "z") and not hasattr(cat, "vx")  # truth only through .truth
+    assert not hasattr(cat, "z") and cat.vx is None  # the true vx, vy only through .truth (cat.vx: measured ones)
     c2 = load_csv(_csv(tmp_path / "good.csv", HEADER, _csv_rows()))
     assert c2.n == 30 and c2.truth is None
     np.testing.assert_allclose(c2.verr, 2.0, rtol=0)  # exact: parsed from text
