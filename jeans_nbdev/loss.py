@@ -279,9 +279,9 @@ def pm_log_lik(x: Float[Array, "n"], y: Float[Array, "n"], ln_r_tab: Float[Array
     i, t = interp_index(ln_r, ln_r_tab)
     lt = log_w + ln_n_tab[i] + t * (ln_n_tab[i + 1] - ln_n_tab[i]) - math.log(2.0)    # each half of the sight line
     s2r = jnp.exp(ln_sigma_r2_tab[i] + t * (ln_sigma_r2_tab[i + 1] - ln_sigma_r2_tab[i]))
-    log_c, c = ((jnp.zeros(s2r.shape + (1,)), jnp.ones(s2r.shape + (1,))) if shape is None
+    log_c, c = ((jnp.zeros(s2r.shape + (1,), s2r.dtype), jnp.ones(s2r.shape + (1,), s2r.dtype)) if shape is None
                 else _shape_at_nodes(shape, ln_r_tab, i, t))                          # (n, K, C)
-    ll = _pm_node_terms(x / R, y / R, lch, s2r, as_beta_fn(beta)(jnp.exp(ln_r)), c, v - jnp.asarray(v_sys), verr, has_pm)
+    ll = _pm_node_terms(x / R, y / R, lch, s2r, as_beta_fn(beta)(jnp.exp(ln_r)), c, v - jnp.asarray(v_sys, v.dtype), verr, has_pm)
     return jax.nn.logsumexp(lt[:, None, :, None] + log_c[:, None] + ll, axis=(1, 2, 3))
 
 # %% ../nbs/06_loss.ipynb #8950c5a2
@@ -291,7 +291,7 @@ def _pm_node_terms(cx, cy, lch, s2r, b, c, d, verr, has_pm):
     inv_ch = jnp.exp(-lch)
     tz = jnp.sqrt(jnp.maximum(1.0 - inv_ch**2, 0.0))                                  # |z| / r = tanh u
     rhat = jnp.stack([jnp.broadcast_to(cx[:, None] * inv_ch, tz.shape), jnp.broadcast_to(cy[:, None] * inv_ch, tz.shape), tz], -1)
-    rhat = jnp.stack([rhat, rhat * jnp.array([1.0, 1.0, -1.0])], 1)[:, :, :, None, :]   # (n, 2, K, 1, 3)
+    rhat = jnp.stack([rhat, rhat * jnp.array([1.0, 1.0, -1.0], rhat.dtype)], 1)[:, :, :, None, :]   # (n, 2, K, 1, 3)
     st2 = (1.0 - b) * s2r                                                            # sigma_t^2 (n, K)
     scale = c[:, None]                                                               # (n, 1, K, C)
     e2 = verr[:, None, None, None, :] ** 2
