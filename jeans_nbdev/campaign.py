@@ -398,7 +398,7 @@ def plot_pm_series(rows: list[dict]):
     for ax, q, lab in zip(axes, (None, "slope_true", "beta_true"), (r"$M/M_{\rm true}$", r"$d\ln\rho/d\ln r$", r"$\beta$")):
         ax.plot(x, np.ones_like(x) if q is None else rows[-1]["bands"][q], "k--", lw=1, label="truth")
         ax.set(xscale="log", xlabel=r"$r / r_{1/2}$", ylabel=lab); ax.axvspan(0.5, 2.0, color="0.92", zorder=0)
-    axes[0].set_ylim(0.4, 1.8); axes[2].set_ylim(-1.5, 1.05); axes[0].legend(fontsize=7)
+    axes[0].set_ylim(0.4, 1.8); axes[1].set_ylim(-5.0, 1.0); axes[2].set_ylim(-1.5, 1.05); axes[0].legend(fontsize=7)
     fig.suptitle(f"{rows[0]['name']}: 68% bands as proper motions are added (grey: 0.5-2 r_1/2)", fontsize=10)
     fig.tight_layout()
     return fig
