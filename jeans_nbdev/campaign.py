@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 from . import data, inference
 from .jeans import AnisotropyPrior, FitConfig, FreeBeta, fit_ensemble
-from .mocks import OMDistribution, observe_proper_motions, sample_mock
+from .mocks import OMDistribution, observe_proper_motions, pm_key, sample_mock
 from .validation import DEFAULT_MEMBERS, metrics
 
 # %% auto #0
@@ -128,7 +128,7 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
         raise ValueError(f"beta must be 'true', 'marginal' or 'free', got {beta!r}")
     truth = data.truth_by_name(spec.model)
     cat = sample_mock(jax.random.key(spec.seed), truth, spec.n, verr=spec.verr)
-    cat = observe_proper_motions(cat, n_pm, pm_err_kms, key=jax.random.fold_in(jax.random.key(spec.seed), 21)) if n_pm else cat
+    cat = observe_proper_motions(cat, n_pm, pm_err_kms, key=pm_key(spec.seed)) if n_pm else cat
     b = dict(true=truth.anisotropy, marginal=AnisotropyPrior(), free=FreeBeta())[beta]
     t0 = time.perf_counter()
     ens = fit_ensemble(cat, b, key=jax.random.key(key_seed), config=config, members=members,

@@ -676,7 +676,7 @@ def _cmd_mock(a):
         raise CLIError(f"--proper-motions {a.proper_motions}: more than the {a.n} stars (--n)")
     try:
         if a.proper_motions:
-            cat = mocks.observe_proper_motions(cat, a.proper_motions, a.pm_err, key=jax.random.fold_in(jax.random.key(a.seed), 21))
+            cat = mocks.observe_proper_motions(cat, a.proper_motions, a.pm_err, key=mocks.pm_key(a.seed))
         path = data.write_csv(a.out, cat) if a.proper_motions else data.write_gaia_challenge(a.out, cat)
     except OSError as e:
         raise CLIError(f"--out {a.out}: cannot write it ({e.strerror})") from None

@@ -442,10 +442,10 @@ def catalog_data(catalog, dtype=jnp.float32, photometry=None) -> dict:
         cols |= dict(w=catalog.pmem)
     if catalog.vx is not None:             # proper motions: 0 km/s +- 1 km/s stand in where a star has none (pm = 0)
         has = catalog.has_pm
-        pm = dict(vx=np.where(has, catalog.vx, 0.0), vy=np.where(has, catalog.vy, 0.0), vxerr=np.where(has, catalog.vxerr, 1.0),
-                  vyerr=np.where(has, catalog.vyerr, 1.0), pm=has.astype(float))
         n_p = len(cols["x"]) - catalog.n                     # photometric rows first: no velocities
-        cols |= {k: np.r_[np.zeros(n_p) if k != "vxerr" and k != "vyerr" else np.ones(n_p), v] for k, v in pm.items()}
+        for k, fill in (("vx", 0.0), ("vy", 0.0), ("vxerr", 1.0), ("vyerr", 1.0)):
+            cols[k] = np.r_[np.full(n_p, fill), np.where(has, getattr(catalog, k), fill)]
+        cols["pm"] = np.r_[np.zeros(n_p), has]
     return {k: jnp.asarray(np.asarray(v, float), dtype) for k, v in cols.items()}
 
 # %% ../nbs/08_jeans.ipynb #83e351fb
