@@ -218,7 +218,7 @@ def _radial_grid(R, n: int = 48):
 
 # %% ../nbs/14_cli.ipynb #4414cd39
 def _figures(out: Path, bands, ens, truth, catalog, title: str, light=None) -> list[str]:
-    """profiles.png (bands, the binned stars (Sigma from `light`, a photometric sample, when given), truth if known,
+    """profiles.png (bands, the binned stars weighted by pmem (Sigma from `light`, a photometric sample, when given), truth if known,
     `title`; a beta(r) panel where the members' anisotropies differ: marginalised or fitted) and losses.png (each
     member's stage losses)."""
     import matplotlib
@@ -557,7 +557,7 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         if not quiet:
             print("computing the profiles, their bands and the figures ...", flush=True)
         models = [inference.for_inference(m) for m in ens.models]
-        seen = likely_members(catalog)         # the stars (pmem >= 1/2) behind the radial range, the binned data and Wolf
+        seen = likely_members(catalog)         # the stars (pmem >= 1/2) behind the radial range and Wolf
         betas = ens.anisotropies
         bands = inference.ensemble_profiles(models, betas, _radial_grid(seen.R), data_R=seen.R)
         with _atomic(out / "profiles.csv") as tmp:
@@ -569,8 +569,8 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         if summary["profile_checks"]["note"]:
             warnings.warn(summary["profile_checks"]["note"], ProfileWarning)
         title = _title(catalog, members, beta, inputs, photometry)
-        light = None if photometry is None else likely_members(photometry)
-        summary.update(figures=_figures(out, bands, ens, truth, seen, title, light), resumed=bool(note),
+        # the binned stars: every star, weighted by its pmem, as the fit counts them
+        summary.update(figures=_figures(out, bands, ens, truth, catalog, title, photometry), resumed=bool(note),
                        wall_time_s=time.perf_counter() - t0)
         with _atomic(out / "summary.json") as tmp:
             tmp.write_text(json.dumps(summary, indent=2))

@@ -347,11 +347,12 @@ def _focus_ylim(ax, mask, curves, log: bool, keep=()):
         ax.set_ylim(lim)
 
 # %% ../nbs/09_inference.ipynb #b858ce25
-def binned_profiles(R, vz=None, verr=None, *, nbin: int | None = None) -> dict:
+def binned_profiles(R, vz=None, verr=None, *, nbin: int | None = None, weights=None) -> dict:
     """The stars inside the 99th percentile of projected radius R [kpc] (a lone far star would stretch the last annulus)
     in equal-count bins (nbin: sqrt(N)/2 within 4..20): R (median per bin), edges, counts, Sigma [1/kpc^2] over all N
     stars (as the model's, integrating to 1) with its Poisson error, and sigma_los [km/s] with the errors verr removed
-    in quadrature, with its standard error (NaN where the errors exceed the spread).
+    in quadrature, with its standard error (NaN where the errors exceed the spread). With `weights` (membership
+    probabilities) every star counts with its weight, as in the fit: bins of equal summed weight, N the summed weight.
 
     Parameters
     ----------
@@ -363,26 +364,37 @@ def binned_profiles(R, vz=None, verr=None, *, nbin: int | None = None) -> dict:
         Velocity errors [km/s]; None: none.
     nbin : int, optional
         Keyword-only: number of bins; default sqrt(N)/2 within 4..20.
+    weights : array of shape (N,), optional
+        Keyword-only: each star's weight in [0, 1] (dimensionless, e.g. pmem); None: 1 for every star.
 
     Returns
     -------
     dict
-        R, edges [kpc], counts, Sigma and Sigma_err [1/kpc^2], sigma_los and sigma_los_err [km/s], per bin.
+        R, edges [kpc], counts (summed weights), Sigma and Sigma_err [1/kpc^2], sigma_los and sigma_los_err [km/s], per bin.
     """
     R = np.asarray(R, float)
-    n, order = len(R), np.argsort(R)
-    groups = np.array_split(order[R[order] <= np.percentile(R, 99)], nbin or int(np.clip(np.sqrt(n) / 2, 4, 20)))
+    w = np.ones_like(R) if weights is None else np.asarray(weights, float)
+    W, use = w.sum(), w > 0
+    order = np.argsort(R)
+    order = order[use[order] & (R[order] <= np.percentile(R[use], 99))]
+    k = nbin or int(np.clip(np.sqrt(W**2 / np.sum(w**2)) / 2, 4, 20))
+    cw = np.cumsum(w[order])
+    groups = (np.array_split(order, k) if weights is None else
+              np.split(order, np.searchsorted(cw, cw[-1] * np.arange(1, k) / k, side="right")))
     edges = np.r_[0.0, [0.5 * (R[a[-1]] + R[b[0]]) for a, b in zip(groups[:-1], groups[1:])], R[groups[-1][-1]]]
-    out = dict(R=np.array([np.median(R[g]) for g in groups]), edges=edges, counts=np.array([len(g) for g in groups]))
+    V1, V2 = (np.array([np.sum(w[g] ** p) for g in groups]) for p in (1, 2))
+    out = dict(R=np.array([np.median(R[g]) for g in groups]), edges=edges, counts=V1)
     area = np.pi * np.diff(edges**2)
-    out["Sigma"], out["Sigma_err"] = out["counts"] / (n * area), np.sqrt(out["counts"]) / (n * area)
+    out["Sigma"], out["Sigma_err"] = V1 / (W * area), np.sqrt(V2) / (W * area)
     if vz is None:
         return out
     vz = np.asarray(vz, float)
     e2 = np.zeros_like(vz) if verr is None else np.broadcast_to(np.asarray(verr, float), vz.shape) ** 2
-    s2 = np.array([np.var(vz[g], ddof=1) for g in groups]); sig2 = s2 - np.array([e2[g].mean() for g in groups])
+    mean = lambda a, g: np.sum(w[g] * a[g]) / np.sum(w[g])
+    s2 = np.array([np.sum(w[g] * (vz[g] - mean(vz, g)) ** 2) for g in groups]) / (V1 - V2 / V1)   # unbiased, weighted
+    sig2 = s2 - np.array([mean(e2, g) for g in groups])
     out["sigma_los"] = np.sqrt(np.where(sig2 > 0, sig2, np.nan))
-    out["sigma_los_err"] = s2 / (out["sigma_los"] * np.sqrt(2.0 * (out["counts"] - 1)))
+    out["sigma_los_err"] = s2 / (out["sigma_los"] * np.sqrt(2.0 * (V1**2 / V2 - 1)))
     return out
 
 # %% ../nbs/09_inference.ipynb #47540f67
@@ -435,8 +447,9 @@ def _legend(ax, truth: bool, data: bool, grey: bool, color="C0"):
 def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2", "M", "rho", "slope"), truth=None,
                data=None, title: str | None = None, ncols: int = 4, figsize_per=(3.6, 3.0), light=None):
     """A grid of panels, one per quantity, with bands, the truth (optional, dashed) and the binned stars of `data` (a
-    catalog: R, vz, verr) on the projected panels (Sigma from `light`'s R where given: a photometric sample); a legend
-    panel; `title` on top. Returns the matplotlib figure.
+    catalog: R, vz, verr, each star weighted by its pmem where it has one, as in the fit) on the projected panels (Sigma
+    from `light`'s R where given: a photometric sample, weighted likewise); a legend panel; `title` on top. Returns the
+    matplotlib figure.
 
     Parameters
     ----------
@@ -464,8 +477,9 @@ def plot_bands(bands: ProfileBands, names=("Sigma", "sigma_los", "nu", "sigma_r2
     import matplotlib.pyplot as plt
     nrows = -(-(len(names) + 1) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per[0] * ncols, figsize_per[1] * nrows), squeeze=False)
-    binned = None if data is None else binned_profiles(data.R, data.vz, getattr(data, "verr", None))
-    lit = binned if light is None else binned_profiles(light.R)
+    weights = lambda sample: getattr(sample, "pmem", None)             # each star counts with its membership probability
+    binned = None if data is None else binned_profiles(data.R, data.vz, getattr(data, "verr", None), weights=weights(data))
+    lit = binned if light is None else binned_profiles(light.R, weights=weights(light))
     for ax, name in zip(axes.flat, names):
         _plot_one(ax, bands, name, _truth_fn(truth, name), data=lit if name == "Sigma" else binned)
     for ax in list(axes.flat)[len(names):]:
