@@ -451,10 +451,13 @@ def _profile_checks(bands) -> dict:
 
 # %% ../nbs/14_cli.ipynb #e1ed3059
 def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) -> str:
-    "The figures' title line: catalog, stars (effective members when pmem is given), anisotropy, ensemble members."
+    "The figures' title line: catalog, stars (effective members when pmem is given; how many have proper motions), anisotropy, ensemble members."
     name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
     eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
-    stars = f"{catalog.n} stars{eff(catalog)}" + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}")
+    n_pm = int(catalog.has_pm.sum())
+    pm = f", {n_pm} with proper motions" if n_pm else ""
+    stars = (f"{catalog.n} stars{eff(catalog)}{pm}"
+             + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}"))
     b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members"
 
