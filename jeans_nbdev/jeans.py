@@ -186,8 +186,8 @@ class PriorConfig:
     grid : tuple
         The density prior's log-spaced grid: (from, to) [median projected radii] and the number of points.
     """
-    smooth_n: float = 3e-3             # weight of the curvature of ln n in ln r
-    smooth_sigma: float = 3e-2         # weight of the roughness of ln sigma_r^2 (and of the mixture logits' curvature)
+    smooth_n: float = 3e-4             # weight of the curvature of ln n in ln r (see The smoothness weights)
+    smooth_sigma: float = 3e-3         # weight of the roughness of ln sigma_r^2 (and of the mixture logits' curvature)
     sigma_prior: str = "logparabola"   # which roughness of ln sigma_r^2: a key of SIGMA_PRIORS
     mass_prior: float = 10.0           # weight of the penalty on M(<r) < 0 and rho(r) < 0 (0: off; not scaled with N)
     monotone_prior: float = 10.0       # weight of the penalty on d ln rho/d ln r > 0 (0: off; not scaled with N)
