@@ -377,6 +377,13 @@ def _jeans_loss(loss, model, batch, key):
         "monotone_prior": pen_d, "smooth_beta": pen_b}
 
 # %% ../nbs/08_jeans.ipynb #dfce51fa
+def _ln_mid_scale(ln_r, ln_s2):
+    """ln(r sigma_r^2) at the points of ln_r [ln kpc] and, without gradient, ln of its mean over neighbouring points:
+    in logs, so that a collapsed sigma_r^2 (ln sigma_r^2 ~ -80) does not underflow float32 to 0 and give 0/0."""
+    ls = ln_r + ln_s2(ln_r)                                                 # ln(r sigma_r^2) [ln(kpc (km/s)^2)]
+    return ls, jax.lax.stop_gradient(jnp.logaddexp(ls[1:], ls[:-1]) - jnp.log(2.0))
+
+
 def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
     """A = `jeans_factor` at the points of the uniform grid ln_r [ln kpc] (G M = r sigma_r^2 A), and
     D = d(r sigma_r^2 A)/dln r / (r sigma_r^2) = 4 pi G r^2 rho / sigma_r^2 between neighbouring points. ln_n, ln_s2:
@@ -384,18 +391,16 @@ def _mass_density_factors(ln_r, ln_n, ln_s2, beta):
     e = 0.5 * (ln_r[1] - ln_r[0])
     slope = lambda f: (f(ln_r + e) - f(ln_r - e)) / (2 * e)
     A = jeans_factor(slope(ln_n), slope(ln_s2), beta(jnp.exp(ln_r)))
-    scale = jnp.exp(ln_r + ln_s2(ln_r))                                      # r sigma_r^2 [kpc (km/s)^2]
-    mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
-    return A, (scale[1:] * A[1:] - scale[:-1] * A[:-1]) / (2 * e) / mid
+    ls, ls_mid = _ln_mid_scale(ln_r, ln_s2)
+    return A, (jnp.exp(ls[1:] - ls_mid) * A[1:] - jnp.exp(ls[:-1] - ls_mid) * A[:-1]) / (2 * e)
+
 
 # %% ../nbs/08_jeans.ipynb #559539a4
 def _density_log_slopes(ln_r, D, ln_s2):
     """d ln rho/d ln r between neighbouring midpoints of the uniform grid ln_r [ln kpc], from D of `_mass_density_factors`
     (4 pi G r^3 rho = D r sigma_r^2); 0 where rho <= 0 at either midpoint (the mass prior's business there)."""
-    scale = jnp.exp(ln_r + ln_s2(ln_r))                                      # r sigma_r^2 [kpc (km/s)^2]
-    mid = jax.lax.stop_gradient(0.5 * (scale[1:] + scale[:-1]))
     ok = (D[1:] > 0) & (D[:-1] > 0)
-    ln_q = jnp.log(jnp.where(D > 0, D, 1.0) * mid)                          # ln(4 pi G r^3 rho)
+    ln_q = jnp.log(jnp.where(D > 0, D, 1.0)) + _ln_mid_scale(ln_r, ln_s2)[1]  # ln(4 pi G r^3 rho)
     return jnp.where(ok, (ln_q[1:] - ln_q[:-1]) / (ln_r[1] - ln_r[0]) - 3.0, 0.0)
 
 
