@@ -22,10 +22,11 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
                       train_members)
 
 # %% auto #0
-__all__ = ['SIGMA_PRIORS', 'STAGES', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data', 'make_jeans_loss',
-           'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior', 'FreeAnisotropy',
-           'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig', 'FitResult', 'FrozenDensity', 'fit',
-           'FitEnsembleResult', 'fit_ensemble', 'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
+__all__ = ['SIGMA_PRIORS', 'STAGES', 'PHYSICAL_TOL', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data',
+           'make_jeans_loss', 'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior',
+           'FreeAnisotropy', 'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig', 'FitResult',
+           'FrozenDensity', 'fit', 'FitEnsembleResult', 'EnsembleFailedError', 'unphysical_members', 'keep_physical',
+           'fit_ensemble', 'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -1038,17 +1039,88 @@ class FitEnsembleResult:
         Wall time [s] of the whole ensemble.
     batched : bool
         Whether the members were trained together.
+    dropped : list of dict
+        The members left out of `members` and `models` (see `unphysical_members`): member (0-based index among those
+        fitted) and reason.
     """
     members: list
     models: list
     bootstrap: bool
     wall_time: float
     batched: bool = True
+    dropped: list = field(default_factory=list)
 
     @property
     def anisotropies(self) -> list:
         "The anisotropy of each member (one object for all with a fixed beta, the member's draw with an AnisotropyPrior)."
         return [m.beta for m in self.models]
+
+
+# %% ../nbs/08_jeans.ipynb #af49b779
+PHYSICAL_TOL = 0.05   # mass + monotone prior terms (after their weights) above which a finished member is unphysical
+
+class EnsembleFailedError(FloatingPointError):
+    "Raised when more than half of an ensemble's members end unphysical (see `unphysical_members`)."
+
+
+def unphysical_members(results: list) -> list[dict]:
+    """The members whose last stage ended with the mass and monotone priors still violated: terms after their weights
+    above PHYSICAL_TOL at the last step, where a physical fit ends at exactly 0. The priors could not pull them back to
+    M >= 0, rho >= 0 and a density falling outward (e.g. a member whose sigma_r^2 collapsed in the velocities stage).
+
+    Parameters
+    ----------
+    results : list of FitResult
+        The members' fits.
+
+    Returns
+    -------
+    list of dict
+        member (0-based index in `results`) and reason, for each unphysical member.
+    """
+    out = []
+    for i, res in enumerate(results):
+        h = list(res.stages.values())[-1].history
+        end = {}
+        for k in ("mass_prior", "monotone_prior"):
+            v = np.asarray(h.get(f"term/{k}", [0.0]), float)
+            end[k] = float(v[np.isfinite(v)][-1]) if np.isfinite(v).any() else 0.0
+        if sum(end.values()) > PHYSICAL_TOL:
+            out.append(dict(member=i, reason=f"mass prior {end['mass_prior']:.3g}, monotone prior "
+                                             f"{end['monotone_prior']:.3g} at the last step (a physical fit ends at 0)"))
+    return out
+
+
+# %% ../nbs/08_jeans.ipynb #1dff02da
+def keep_physical(ens: FitEnsembleResult) -> FitEnsembleResult:
+    """`ens` without its unphysical members (`unphysical_members`), with a warning that names them; they are listed in
+    `dropped`. A single member is kept with the warning. More than half unphysical: `EnsembleFailedError`, since the
+    bands of the rest would be a selection, not an ensemble.
+
+    Parameters
+    ----------
+    ens : FitEnsembleResult
+        The fitted ensemble.
+
+    Returns
+    -------
+    FitEnsembleResult
+    """
+    bad = unphysical_members(ens.members)
+    if not bad:
+        return ens
+    n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
+    if n == 1:
+        warnings.warn(f"the fit ended unphysical ({what})", stacklevel=2)
+        return ens
+    if 2 * len(bad) > n:
+        raise EnsembleFailedError(f"{len(bad)} of {n} members ended unphysical ({what}): more steps or members, or "
+                                  "check the catalog (membership, outliers)")
+    warnings.warn(f"{len(bad)} of {n} ensemble members ended unphysical and are left out of the bands ({what})",
+                  stacklevel=2)
+    keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
+    return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep],
+                   dropped=list(ens.dropped) + bad)
 
 
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
@@ -1060,6 +1132,7 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
     accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none.
     beta: a fixed anisotropy for every member, or an `AnisotropyPrior`: member m is fitted with its own draw (the
     anisotropy marginalised; `FitEnsembleResult.anisotropies` holds the draws).
+    Members that end unphysical are left out, with a warning (`keep_physical`).
 
     Parameters
     ----------
@@ -1105,13 +1178,13 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
         out = [fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
                for i, (k, b, bt) in enumerate(zip(keys, boots, betas))]
-        return FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False)
+        return keep_physical(FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False))
     release_compiled_if_crowded()
     model, stages = _fit_members(catalog, betas, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
     models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]
     wall = time.perf_counter() - t0
     out = [FitResult(m, {s: r.members[i] for s, r in stages.items()}, wall) for i, m in enumerate(models)]
-    return FitEnsembleResult(out, models, bootstrap, wall, True)
+    return keep_physical(FitEnsembleResult(out, models, bootstrap, wall, True))
 
 # %% ../nbs/08_jeans.ipynb #c4bef509
 @dataclass

@@ -19,8 +19,10 @@ _SOFTPLUS_INV_ONE = float(np.log(np.expm1(1.0)))  # softplus(c) = 1
 
 
 def _softplus_log(x):
-    "log(softplus(x)), accurate for very negative x"
-    return jnp.where(x < -30.0, x, jnp.log(jax.nn.softplus(x)))
+    """log(softplus(x)), accurate for very negative x (where it is x). The unused branch sees x = 0: softplus(-90)
+    underflows float32 to 0, and the gradient of log there (inf x 0) would be nan even where x is taken."""
+    low = x < -30.0
+    return jnp.where(low, x, jnp.log(jax.nn.softplus(jnp.where(low, 0.0, x))))
 
 # %% ../nbs/05_velocity.ipynb #d0674682
 class SigmaR2Net(eqx.Module):
