@@ -122,7 +122,7 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     -------
     dict
         The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68, beta_err (max |beta - beta_true| over 0.5-2 r_1/2), beta_coverage95 (0.25-4 r_1/2),
-        slope_halfwidth68 (median absolute 68% half-width of the slope over 0.5-2 r_1/2) (dimensionless) and wall_time_s [s].
+        slope_halfwidth68 (median absolute 68% half-width of the slope over 0.5-2 r_1/2) (dimensionless), members_dropped (left out as unphysical) and wall_time_s [s].
     """
     if beta not in ("true", "marginal", "free"):
         raise ValueError(f"beta must be 'true', 'marginal' or 'free', got {beta!r}")
@@ -152,7 +152,7 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
         pm["bands"] = dict(r_over_rhalf=(bands.r / rh).tolist(), M_ratio=(bands.percentiles("M") / np.asarray(truth.mass(bands.r))).tolist(),
                            slope=bands.percentiles("slope").tolist(), beta=bands.percentiles("beta").tolist(),
                            slope_true=np.asarray(truth.slope(bands.r)).tolist(), beta_true=b_true.tolist())
-    return dict(asdict(spec), name=spec.name, beta=beta, **pm, members=members, steps=config.steps, M_err=m["M_max_err_05_2"],
+    return dict(asdict(spec), name=spec.name, beta=beta, **pm, members=members, members_dropped=len(ens.dropped), steps=config.steps, M_err=m["M_max_err_05_2"],
                 slope_err=abs(fitted - true), cusp_core_ok=abs(fitted - true) < abs(fitted - other),
                 M_coverage95=m["M_coverage95"], M_halfwidth68=_band_width(bands, rh), wall_time_s=m["wall_time_s"])
 

@@ -450,8 +450,8 @@ def _profile_checks(bands) -> dict:
     return dict(negative_median=negative, max_median_density_slope=slope, note=note)
 
 # %% ../nbs/14_cli.ipynb #e1ed3059
-def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) -> str:
-    "The figures' title line: catalog, stars (effective members when pmem is given; how many have proper motions), anisotropy, ensemble members."
+def _title(catalog, members: int, beta, inputs: dict | None, photometry=None, dropped: int = 0) -> str:
+    "The figures' title line: catalog, stars (effective members when pmem is given; how many have proper motions), anisotropy, ensemble members (and how many were left out as unphysical)."
     name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
     eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
     n_pm = int(catalog.has_pm.sum())
@@ -459,7 +459,8 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None) ->
     stars = (f"{catalog.n} stars{eff(catalog)}{pm}"
              + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}"))
     b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
-    return f"{name}: {stars}, anisotropy {b}, {members} ensemble members"
+    left_out = f" ({dropped} unphysical left out)" if dropped else ""
+    return f"{name}: {stars}, anisotropy {b}, {members} ensemble members{left_out}"
 
 # %% ../nbs/14_cli.ipynb #d40e94d3
 RHO_REF_KPC = 0.15     # [kpc] radius at which dwarfs' dark-matter densities are compared (Read, Walker & Steger 2019)
@@ -568,10 +569,11 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         summary = _summary(catalog, record, accept, band_note, models, beta, betas, bands, inputs, truth)
         summary.update(_light_and_j(ens, models, betas, bands, photometry, distance_kpc, j_angle_deg,
                                     int(catalog.has_pm.sum())))
+        summary["dropped_members"] = ens.dropped       # members left out of the bands as unphysical
         summary["profile_checks"] = _profile_checks(bands)
         if summary["profile_checks"]["note"]:
             warnings.warn(summary["profile_checks"]["note"], ProfileWarning)
-        title = _title(catalog, members, beta, inputs, photometry)
+        title = _title(catalog, len(ens.models), beta, inputs, photometry, dropped=len(ens.dropped))
         # the binned stars: every star, weighted by its pmem, as the fit counts them
         summary.update(figures=_figures(out, bands, ens, truth, catalog, title, photometry), resumed=bool(note),
                        wall_time_s=time.perf_counter() - t0)

@@ -25,8 +25,8 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
 __all__ = ['SIGMA_PRIORS', 'STAGES', 'PHYSICAL_TOL', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data',
            'make_jeans_loss', 'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior',
            'FreeAnisotropy', 'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig', 'FitResult',
-           'FrozenDensity', 'fit', 'FitEnsembleResult', 'EnsembleFailedError', 'unphysical_members', 'keep_physical',
-           'fit_ensemble', 'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
+           'FrozenDensity', 'fit', 'FitEnsembleResult', 'unphysical_members', 'keep_physical', 'fit_ensemble',
+           'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
 class JeansModel(eqx.Module):
@@ -1059,10 +1059,6 @@ class FitEnsembleResult:
 # %% ../nbs/08_jeans.ipynb #af49b779
 PHYSICAL_TOL = 0.05   # mass + monotone prior terms (after their weights) above which a finished member is unphysical
 
-class EnsembleFailedError(FloatingPointError):
-    "Raised when more than half of an ensemble's members end unphysical (see `unphysical_members`)."
-
-
 def unphysical_members(results: list) -> list[dict]:
     """The members whose last stage ended with the mass and monotone priors still violated: terms after their weights
     above PHYSICAL_TOL at the last step, where a physical fit ends at exactly 0. The priors could not pull them back to
@@ -1094,8 +1090,8 @@ def unphysical_members(results: list) -> list[dict]:
 # %% ../nbs/08_jeans.ipynb #1dff02da
 def keep_physical(ens: FitEnsembleResult) -> FitEnsembleResult:
     """`ens` without its unphysical members (`unphysical_members`), with a warning that names them; they are listed in
-    `dropped`. A single member is kept with the warning. More than half unphysical: `EnsembleFailedError`, since the
-    bands of the rest would be a selection, not an ensemble.
+    `dropped`. A single member, or more than half of them unphysical, are kept with the warning: the bands of the rest
+    would be a selection, not an ensemble, and the fit needs more steps (or the catalog a look) instead.
 
     Parameters
     ----------
@@ -1110,12 +1106,10 @@ def keep_physical(ens: FitEnsembleResult) -> FitEnsembleResult:
     if not bad:
         return ens
     n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
-    if n == 1:
-        warnings.warn(f"the fit ended unphysical ({what})", stacklevel=2)
+    if 2 * len(bad) > n or n == 1:
+        warnings.warn(f"{len(bad)} of {n} members ended unphysical and are kept, since they are most of the ensemble "
+                      f"({what}): more steps, or check the catalog (membership, outliers)", stacklevel=2)
         return ens
-    if 2 * len(bad) > n:
-        raise EnsembleFailedError(f"{len(bad)} of {n} members ended unphysical ({what}): more steps or members, or "
-                                  "check the catalog (membership, outliers)")
     warnings.warn(f"{len(bad)} of {n} ensemble members ended unphysical and are left out of the bands ({what})",
                   stacklevel=2)
     keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
