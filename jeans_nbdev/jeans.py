@@ -969,7 +969,8 @@ def _fit_members(catalog, betas: list, keys: list, boot_keys: list, cfg: FitConf
         tcfg = TrainConfig(steps=n, lr=lr_, warmup=min(50, n // 10), batch_size=cfg.batch_size,
                            val_fraction=cfg.val_fraction, eval_every=cfg.eval_every, quiet=quiet,
                            desc=f"stage {j + 1}/{len(stages)} {stage}{who}", checkpoint_every=cfg.checkpoint_every,
-                           steps_after=sum(k for _, k, _ in stages[j + 1:]), stages_after=len(stages) - j - 1)
+                           steps_after=sum(k for _, k, _ in stages[j + 1:]), stages_after=len(stages) - j - 1,
+                           on_diverge="stop" if M > 1 else "raise")      # one member's nan does not end the others
         path = None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage, "checkpoint.eqx")
         flows, frozen = model.flow, stage == "velocities" and cfg.loss == "los"
         model = eqx.tree_at(lambda m: m.flow, model, _freeze(flows, cfg.n_table)) if frozen else model
@@ -1060,9 +1061,10 @@ class FitEnsembleResult:
 PHYSICAL_TOL = 0.05   # mass + monotone prior terms (after their weights) above which a finished member is unphysical
 
 def unphysical_members(results: list) -> list[dict]:
-    """The members whose last stage ended with the mass and monotone priors still violated: terms after their weights
-    above PHYSICAL_TOL at the last step, where a physical fit ends at exactly 0. The priors could not pull them back to
-    M >= 0, rho >= 0 and a density falling outward (e.g. a member whose sigma_r^2 collapsed in the velocities stage).
+    """The members that were stopped by a non-finite step (`TrainConfig.on_diverge` 'stop') or whose last stage ended
+    with the mass and monotone priors still violated: terms after their weights above PHYSICAL_TOL at the last step,
+    where a physical fit ends at exactly 0. The priors could not pull them back to M >= 0, rho >= 0 and a density
+    falling outward (e.g. a member whose sigma_r^2 collapsed in the velocities stage).
 
     Parameters
     ----------
@@ -1076,6 +1078,10 @@ def unphysical_members(results: list) -> list[dict]:
     """
     out = []
     for i, res in enumerate(results):
+        gone = [(name, st.diverged_step) for name, st in res.stages.items() if getattr(st, "diverged_step", -1) >= 0]
+        if gone:
+            out.append(dict(member=i, reason=f"non-finite loss or gradient at step {gone[0][1]} of the {gone[0][0]} stage"))
+            continue
         h = list(res.stages.values())[-1].history
         end = {}
         for k in ("mass_prior", "monotone_prior"):

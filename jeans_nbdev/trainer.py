@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_trainer.ipynb #85e57ea9
 from __future__ import annotations
-import functools, hashlib, json, math, os, tempfile, time
+import functools, hashlib, json, math, os, tempfile, time, warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable
 import numpy as np
@@ -69,6 +69,9 @@ class TrainConfig:
         Steps of the stages still to come in the same job (for the bar's overall time estimate).
     stages_after : int
         How many stages are still to come (each compiles about as long as this one).
+    on_diverge : str
+        A member whose step is non-finite: 'raise' stops the whole run with `TrainingDivergedError`; 'stop' (ensembles)
+        freezes that member, warns and goes on with the others, unless none is left.
     """
     steps: int = 1000                 # optimiser updates; the cosine schedule spans them
     lr: float = 3e-3                  # peak learning rate
@@ -88,6 +91,7 @@ class TrainConfig:
     desc: str = "train"               # progress-bar label
     steps_after: int = 0              # steps of the stages still to come (same job): the bar's overall time estimate
     stages_after: int = 0             # how many stages are still to come (each compiles about as long as this one)
+    on_diverge: str = "raise"         # a non-finite step: 'raise' (stop the run) or 'stop' (that member only)
 
     def __post_init__(self):
         bad = {"steps": self.steps >= 1, "lr": self.lr > 0, "warmup": 0 <= self.warmup < self.steps,
@@ -97,7 +101,7 @@ class TrainConfig:
                "val_fraction": 0 <= self.val_fraction < 1, "eval_every": self.eval_every >= 1,
                "patience": self.patience is None or self.patience >= 1,
                "checkpoint_every": self.checkpoint_every is None or self.checkpoint_every >= 1,
-               "chunk": self.chunk >= 1, "steps_after": self.steps_after >= 0,
+               "chunk": self.chunk >= 1, "on_diverge": self.on_diverge in ("raise", "stop"), "steps_after": self.steps_after >= 0,
                "stages_after": self.stages_after >= 0}
         for name, ok in bad.items():
             if not ok:
@@ -264,7 +268,7 @@ def param_norms(params: PyTree) -> dict[str, float]:
     return out
 
 # %% ../nbs/07_trainer.ipynb #fdd31045
-_FORMAT = "jeans_nbdev.trainer/2"   # /2: the header counts "members" (was "n_members")
+_FORMAT = "jeans_nbdev.trainer/3"   # /3: the state holds each member's diverged_step (/2: "members" in the header)
 
 def save_checkpoint(path: str, state: PyTree, meta: dict) -> str:
     """Atomically write `meta` (JSON) + `state` (equinox leaves) to `path`; returns the path.
@@ -454,7 +458,7 @@ def _init_state(params, opt_state, keys, cfg, term_names):
     hist.update({f"term/{k}": np.full((M, T), np.nan) for k in term_names})
     return {"params": params, "opt_state": opt_state, "best_params": params, "keys": np.asarray(keys),
             "step": np.zeros((), np.int64), "active": np.ones(M, bool), "best_val": np.full(M, np.inf),
-            "best_step": np.zeros(M, np.int64), "bad_evals": np.zeros(M, np.int64),
+            "best_step": np.zeros(M, np.int64), "bad_evals": np.zeros(M, np.int64), "diverged_step": np.full(M, -1, np.int64),
             "steps_done": np.zeros(M, np.int64), "history": hist}
 
 # %% ../nbs/07_trainer.ipynb #fa4aa00d
@@ -508,19 +512,23 @@ def _chunk_ends(start: int, cfg: TrainConfig, validate: bool) -> list[int]:
     return sorted({min(s, cfg.steps) for e in every for s in range(e, cfg.steps + e, e)} - set(range(start + 1)))
 
 # %% ../nbs/07_trainer.ipynb #869e81a4
-def _record_chunk(state, start, count, buf):
-    "Copy one chunk's per-step (loss, terms, grad norm) into the history; the first non-finite step as an error."
+def _record_chunk(state, start, count, buf, each: bool = False):
+    """Copy one chunk's per-step (loss, terms, grad norm) into the history; the non-finite steps as errors (sorted by
+    step). `each`: every member's history runs to its own first non-finite step; otherwise all stop at the first one."""
     loss, terms, gnorm, ok = jax.device_get(buf)
     act, hist = state["active"], state["history"]
     bad = act[None] & ~ok[:count]
-    n_ok = int(np.argmax(bad.any(1))) if bad.any() else count
-    for k, v in [("loss", loss), ("grad_norm", gnorm)] + [(f"term/{t}", v) for t, v in terms.items()]:
-        hist[k][act, start:start + n_ok] = v[:n_ok, act].T
-    state["steps_done"] = state["steps_done"] + act * n_ok
-    if n_ok < count:
-        member = int(np.flatnonzero(bad[n_ok])[0])
-        return _diverged(state, start + n_ok, member, loss[n_ok], {k: v[n_ok] for k, v in terms.items()}, gnorm[n_ok])
-    return None
+    first = np.where(bad.any(0), np.argmax(bad, 0), count)          # each member's first non-finite step in the chunk
+    n_ok = np.where(act, first if each else first.min(), 0)
+    series = [("loss", loss), ("grad_norm", gnorm)] + [(f"term/{t}", v) for t, v in terms.items()]
+    for m in np.flatnonzero(act):
+        for k, v in series:
+            hist[k][m, start:start + n_ok[m]] = v[:n_ok[m], m]
+    state["steps_done"] = state["steps_done"] + n_ok
+    failed = sorted(np.flatnonzero(first < count), key=lambda m: (first[m], m))
+    return [_diverged(state, start + int(first[m]), int(m), loss[first[m]], {k: v[first[m]] for k, v in terms.items()},
+                      gnorm[first[m]]) for m in failed]
+
 
 # %% ../nbs/07_trainer.ipynb #b46edee0
 COMPILING_NOTE = "compiling (the first chunk also compiles: up to a minute)"
@@ -541,6 +549,20 @@ def _progress(bar, state, n: int, validating: bool, times: list, steps_after: in
     bar.set_postfix(post, refresh=False)
     bar.update(n)
 
+# %% ../nbs/07_trainer.ipynb #c9689444
+def _stop_diverged(state, errs: list, on_diverge: str):
+    "Raise the first error, or (on_diverge 'stop', while another member goes on) freeze each failed member with a warning."
+    if not errs:
+        return
+    still = state["active"].copy()
+    still[[e.member for e in errs]] = False
+    if on_diverge == "raise" or not still.any():
+        raise errs[0]
+    for e in errs:
+        state["active"][e.member], state["diverged_step"][e.member] = False, e.step
+        warnings.warn(f"{e}: member {e.member + 1} is stopped there, the others go on", stacklevel=3)
+
+
 # %% ../nbs/07_trainer.ipynb #34a76c93
 def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_path, callback, meta):
     t0, start, times = time.perf_counter(), int(state["step"]), []
@@ -555,10 +577,9 @@ def _loop(state, arrays, static, data_train, data_val, loss_fn, opt, cfg, ckpt_p
                                          jnp.asarray(start), jnp.asarray(end - start), jnp.asarray(state["active"]),
                                          static, loss_fn, opt, cfg.batch_size, cfg.chunk)
             state["params"] = p              # a failed member is frozen at the parameters that gave the failure
-            err = _record_chunk(state, start, end - start, buf)
+            errs = _record_chunk(state, start, end - start, buf, each=cfg.on_diverge == "stop")
             times.append((end - start, time.perf_counter() - tc))
-            if err is not None:
-                raise err
+            _stop_diverged(state, errs, cfg.on_diverge)
             state["opt_state"], state["step"] = o, np.asarray(end, np.int64)
             if data_val is not None and (end % cfg.eval_every == 0 or end == cfg.steps):
                 _validate(state, end - 1, cfg, arrays, data_val, static, loss_fn)
@@ -605,6 +626,8 @@ class TrainResult:
         The checkpoint file, if any.
     timing : dict
         chunks, step_s [s], compile_s [s] and loop_s [s] of the training loop (see `_timing`).
+    diverged_step : int
+        The step whose loss or gradient was non-finite, where the member was stopped (on_diverge 'stop'); -1: none.
     """
     model: Any                 # best-validation parameters (final ones without validation split)
     final_model: Any
@@ -618,6 +641,7 @@ class TrainResult:
     val_idx: np.ndarray
     checkpoint: str | None = None
     timing: dict = field(default_factory=dict)   # compile_s, step_s, chunks: see `_timing`
+    diverged_step: int = -1    # the step whose loss or gradient was non-finite (on_diverge 'stop'); -1: none
 
 # %% ../nbs/07_trainer.ipynb #734eb940
 def _stack(tree):
@@ -701,7 +725,7 @@ def _results(state, static, cfg, wall, members, ckpt, times):
         out.append(TrainResult(best, final, h, int(state["best_step"][m]) if has_val else int(state["steps_done"][m]),
                                float(state["best_val"][m]) if has_val else float("nan"), int(state["steps_done"][m]),
                                bool(int(state["steps_done"][m]) < cfg.steps), wall, np.asarray(tr), np.asarray(va), ckpt,
-                               timing))
+                               timing, int(state["diverged_step"][m])))
     return out
 
 # %% ../nbs/07_trainer.ipynb #3481ef13
