@@ -122,7 +122,7 @@ def fit_mock(spec: CampaignSpec, *, members: int = DEFAULT_MEMBERS, config: FitC
     -------
     dict
         The spec's fields, name, members, steps, M_err, slope_err, cusp_core_ok, M_coverage95, M_halfwidth68, beta_err (max |beta - beta_true| over 0.5-2 r_1/2), beta_coverage95 (0.25-4 r_1/2),
-        slope_halfwidth68 (median absolute 68% half-width of the slope over 0.5-2 r_1/2) (dimensionless), members_dropped (left out as unphysical) and wall_time_s [s].
+        slope_halfwidth68 (median absolute 68% half-width of the slope over 0.5-2 r_1/2) (dimensionless), members_dropped (failed, left out of the bands) and wall_time_s [s].
     """
     if beta not in ("true", "marginal", "free"):
         raise ValueError(f"beta must be 'true', 'marginal' or 'free', got {beta!r}")

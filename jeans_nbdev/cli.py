@@ -451,7 +451,7 @@ def _profile_checks(bands) -> dict:
 
 # %% ../nbs/14_cli.ipynb #e1ed3059
 def _title(catalog, members: int, beta, inputs: dict | None, photometry=None, dropped: int = 0) -> str:
-    "The figures' title line: catalog, stars (effective members when pmem is given; how many have proper motions), anisotropy, ensemble members (and how many were left out as unphysical)."
+    "The figures' title line: catalog, stars (effective members when pmem is given; how many have proper motions), anisotropy, ensemble members (and how many failed and were left out)."
     name = Path(str((inputs or {}).get("catalog") or catalog.source)).name
     eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
     n_pm = int(catalog.has_pm.sum())
@@ -459,7 +459,7 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None, dr
     stars = (f"{catalog.n} stars{eff(catalog)}{pm}"
              + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}"))
     b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
-    left_out = f" ({dropped} unphysical left out)" if dropped else ""
+    left_out = f" ({dropped} failed, left out)" if dropped else ""
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members{left_out}"
 
 # %% ../nbs/14_cli.ipynb #d40e94d3
@@ -569,7 +569,7 @@ def run_fit(catalog, beta, out: str | Path, *, members: int | None = None, confi
         summary = _summary(catalog, record, accept, band_note, models, beta, betas, bands, inputs, truth)
         summary.update(_light_and_j(ens, models, betas, bands, photometry, distance_kpc, j_angle_deg,
                                     int(catalog.has_pm.sum())))
-        summary["dropped_members"] = ens.dropped       # members left out of the bands as unphysical
+        summary["dropped_members"] = ens.dropped       # members that failed, left out of the bands
         summary["profile_checks"] = _profile_checks(bands)
         if summary["profile_checks"]["note"]:
             warnings.warn(summary["profile_checks"]["note"], ProfileWarning)

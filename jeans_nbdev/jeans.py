@@ -22,10 +22,10 @@ from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_
                       train_members)
 
 # %% auto #0
-__all__ = ['SIGMA_PRIORS', 'STAGES', 'PHYSICAL_TOL', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss', 'catalog_data',
-           'make_jeans_loss', 'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese', 'AnisotropyPrior',
-           'FreeAnisotropy', 'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig', 'FitResult',
-           'FrozenDensity', 'fit', 'FitEnsembleResult', 'unphysical_members', 'keep_physical', 'fit_ensemble',
+__all__ = ['SIGMA_PRIORS', 'STAGES', 'PHYSICAL_TOL', 'MISFIT_NATS', 'JeansModel', 'trainable', 'PriorConfig', 'JeansLoss',
+           'catalog_data', 'make_jeans_loss', 'symmetrised_beta', 'beta_from_symmetrised', 'FittedBaesVanHese',
+           'AnisotropyPrior', 'FreeAnisotropy', 'FreeBeta', 'member_anisotropies', 'ModelConfig', 'FitConfig',
+           'FitResult', 'FrozenDensity', 'fit', 'FitEnsembleResult', 'failed_members', 'drop_failed', 'fit_ensemble',
            'HeldOutComparison', 'heldout_loglik', 'compare_heldout']
 
 # %% ../nbs/08_jeans.ipynb #04157fe4
@@ -1041,7 +1041,7 @@ class FitEnsembleResult:
     batched : bool
         Whether the members were trained together.
     dropped : list of dict
-        The members left out of `members` and `models` (see `unphysical_members`): member (0-based index among those
+        The members left out of `members` and `models` (see `failed_members`): member (0-based index among those
         fitted) and reason.
     """
     members: list
@@ -1059,12 +1059,36 @@ class FitEnsembleResult:
 
 # %% ../nbs/08_jeans.ipynb #af49b779
 PHYSICAL_TOL = 0.05   # mass + monotone prior terms (after their weights) above which a finished member is unphysical
+MISFIT_NATS = 1.0     # a member whose final nll per star exceeds the members' median by more than this misfits
 
-def unphysical_members(results: list) -> list[dict]:
-    """The members that were stopped by a non-finite step (`TrainConfig.on_diverge` 'stop') or whose last stage ended
-    with the mass and monotone priors still violated: terms after their weights above PHYSICAL_TOL at the last step,
-    where a physical fit ends at exactly 0. The priors could not pull them back to M >= 0, rho >= 0 and a density
-    falling outward (e.g. a member whose sigma_r^2 collapsed in the velocities stage).
+
+def _end_term(res, name: str) -> float:
+    "The last finite value of loss term `name` in the member's last stage (nan if it has none)."
+    v = np.asarray(list(res.stages.values())[-1].history.get(f"term/{name}", [np.nan]), float)
+    return float(v[np.isfinite(v)][-1]) if np.isfinite(v).any() else float("nan")
+
+
+def _failure(res, nll_median: float) -> str | None:
+    "Why a finished member failed (see `failed_members`), or None."
+    gone = [(name, st.diverged_step) for name, st in res.stages.items() if getattr(st, "diverged_step", -1) >= 0]
+    if gone:
+        return f"non-finite loss or gradient at step {gone[0][1]} of the {gone[0][0]} stage"
+    m, d = (np.nan_to_num(_end_term(res, k)) for k in ("mass_prior", "monotone_prior"))
+    if m + d > PHYSICAL_TOL:
+        return f"mass prior {m:.3g}, monotone prior {d:.3g} at the last step (a physical fit ends at 0)"
+    excess = _end_term(res, "nll") - nll_median
+    if excess > MISFIT_NATS:
+        return f"final nll {excess:.3g} nats per star above the members' median (a stuck fit)"
+    return None
+
+
+# %% ../nbs/08_jeans.ipynb #70bbfd4d
+def failed_members(results: list) -> list[dict]:
+    """The members that failed: stopped by a non-finite step (`TrainConfig.on_diverge` 'stop'); ended unphysical, with
+    the mass and monotone prior terms (after their weights) above PHYSICAL_TOL at the last step, where a physical fit
+    ends at exactly 0; or ended stuck, with a final nll more than MISFIT_NATS per star above the members' median (a
+    bootstrap resample moves a member's mean nll by ~ 1/sqrt(N) nats, so 1 nat is a failed fit: e.g. a member whose
+    sigma_r^2 collapsed to ~ e^-80 in the velocities stage, where its gradient vanishes).
 
     Parameters
     ----------
@@ -1074,29 +1098,17 @@ def unphysical_members(results: list) -> list[dict]:
     Returns
     -------
     list of dict
-        member (0-based index in `results`) and reason, for each unphysical member.
+        member (0-based index in `results`) and reason, for each failed member.
     """
-    out = []
-    for i, res in enumerate(results):
-        gone = [(name, st.diverged_step) for name, st in res.stages.items() if getattr(st, "diverged_step", -1) >= 0]
-        if gone:
-            out.append(dict(member=i, reason=f"non-finite loss or gradient at step {gone[0][1]} of the {gone[0][0]} stage"))
-            continue
-        h = list(res.stages.values())[-1].history
-        end = {}
-        for k in ("mass_prior", "monotone_prior"):
-            v = np.asarray(h.get(f"term/{k}", [0.0]), float)
-            end[k] = float(v[np.isfinite(v)][-1]) if np.isfinite(v).any() else 0.0
-        if sum(end.values()) > PHYSICAL_TOL:
-            out.append(dict(member=i, reason=f"mass prior {end['mass_prior']:.3g}, monotone prior "
-                                             f"{end['monotone_prior']:.3g} at the last step (a physical fit ends at 0)"))
-    return out
+    nll = [_end_term(r, "nll") for r in results]
+    med = float(np.nanmedian(nll)) if np.isfinite(nll).any() else float("nan")
+    return [dict(member=i, reason=why) for i, r in enumerate(results) if (why := _failure(r, med))]
 
 
 # %% ../nbs/08_jeans.ipynb #1dff02da
-def keep_physical(ens: FitEnsembleResult) -> FitEnsembleResult:
-    """`ens` without its unphysical members (`unphysical_members`), with a warning that names them; they are listed in
-    `dropped`. A single member, or more than half of them unphysical, are kept with the warning: the bands of the rest
+def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
+    """`ens` without its failed members (`failed_members`), with a warning that names them; they are listed in
+    `dropped`. A single member, or more than half of them failed, are kept with the warning: the bands of the rest
     would be a selection, not an ensemble, and the fit needs more steps (or the catalog a look) instead.
 
     Parameters
@@ -1108,16 +1120,15 @@ def keep_physical(ens: FitEnsembleResult) -> FitEnsembleResult:
     -------
     FitEnsembleResult
     """
-    bad = unphysical_members(ens.members)
+    bad = failed_members(ens.members)
     if not bad:
         return ens
     n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
     if 2 * len(bad) > n or n == 1:
-        warnings.warn(f"{len(bad)} of {n} members ended unphysical and are kept, since they are most of the ensemble "
+        warnings.warn(f"{len(bad)} of {n} members failed and are kept, since they are most of the ensemble "
                       f"({what}): more steps, or check the catalog (membership, outliers)", stacklevel=2)
         return ens
-    warnings.warn(f"{len(bad)} of {n} ensemble members ended unphysical and are left out of the bands ({what})",
-                  stacklevel=2)
+    warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=2)
     keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
     return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep],
                    dropped=list(ens.dropped) + bad)
@@ -1132,7 +1143,7 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
     accept, photometry: as in `fit`. The bands are percentiles over members: a few members understate them, one has none.
     beta: a fixed anisotropy for every member, or an `AnisotropyPrior`: member m is fitted with its own draw (the
     anisotropy marginalised; `FitEnsembleResult.anisotropies` holds the draws).
-    Members that end unphysical are left out, with a warning (`keep_physical`).
+    Members that fail (a non-finite step, unphysical, stuck) are left out, with a warning (`drop_failed`).
 
     Parameters
     ----------
@@ -1178,13 +1189,13 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
         out = [fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
                    checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
                for i, (k, b, bt) in enumerate(zip(keys, boots, betas))]
-        return keep_physical(FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False))
+        return drop_failed(FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False))
     release_compiled_if_crowded()
     model, stages = _fit_members(catalog, betas, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
     models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]
     wall = time.perf_counter() - t0
     out = [FitResult(m, {s: r.members[i] for s, r in stages.items()}, wall) for i, m in enumerate(models)]
-    return keep_physical(FitEnsembleResult(out, models, bootstrap, wall, True))
+    return drop_failed(FitEnsembleResult(out, models, bootstrap, wall, True))
 
 # %% ../nbs/08_jeans.ipynb #c4bef509
 @dataclass
