@@ -1107,9 +1107,9 @@ def failed_members(results: list) -> list[dict]:
 
 # %% ../nbs/08_jeans.ipynb #1dff02da
 def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
-    """`ens` without its failed members (`failed_members`), with a warning that names them; they are listed in
-    `dropped`. A single member, or more than half of them failed, are kept with the warning: the bands of the rest
-    would be a selection, not an ensemble, and the fit needs more steps (or the catalog a look) instead.
+    """`ens` without its failed members (`failed_members`), with a warning (at the caller of `fit_ensemble`) that names
+    them; they are listed in `dropped`. When more than half failed, or fewer than two would be left, all are kept with
+    the warning: the rest would be a selection, or no band, and the fit needs more steps (or the catalog a look).
 
     Parameters
     ----------
@@ -1124,11 +1124,11 @@ def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
     if not bad:
         return ens
     n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
-    if 2 * len(bad) > n or n == 1:
+    if 2 * len(bad) > n or n - len(bad) < 2:
         warnings.warn(f"{len(bad)} of {n} members failed and are kept, since they are most of the ensemble "
-                      f"({what}): more steps, or check the catalog (membership, outliers)", stacklevel=2)
+                      f"({what}): more steps, or check the catalog (membership, outliers)", stacklevel=3)
         return ens
-    warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=2)
+    warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=3)
     keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
     return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep],
                    dropped=list(ens.dropped) + bad)
