@@ -1125,8 +1125,8 @@ def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
         return ens
     n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
     if 2 * len(bad) > n or n - len(bad) < 2:
-        warnings.warn(f"{len(bad)} of {n} members failed and are kept, since they are most of the ensemble "
-                      f"({what}): more steps, or check the catalog (membership, outliers)", stacklevel=3)
+        warnings.warn(f"{len(bad)} of {n} members failed and are kept, since leaving them out would leave a selection "
+                      f"or fewer than two ({what}): more steps, or check the catalog (membership, outliers)", stacklevel=3)
         return ens
     warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=3)
     keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
