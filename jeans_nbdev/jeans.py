@@ -1070,7 +1070,7 @@ def _end_term(res, name: str) -> float:
 
 def _failure(res, nll_median: float) -> str | None:
     "Why a finished member failed (see `failed_members`), or None."
-    gone = [(name, st.diverged_step) for name, st in res.stages.items() if getattr(st, "diverged_step", -1) >= 0]
+    gone = [(name, st.diverged_step) for name, st in res.stages.items() if st.diverged_step >= 0]
     if gone:
         return f"non-finite loss or gradient at step {gone[0][1]} of the {gone[0][0]} stage"
     m, d = (np.nan_to_num(_end_term(res, k)) for k in ("mass_prior", "monotone_prior"))
@@ -1130,8 +1130,7 @@ def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
         return ens
     warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=3)
     keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
-    return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep],
-                   dropped=list(ens.dropped) + bad)
+    return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep], dropped=bad)
 
 
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
