@@ -18,7 +18,7 @@ from .data import vet, likely_members, effective_members, constrained_range
 from .flow import RadialFlow
 from .velocity import SigmaR2Net, VelocityShape, sigma_z2
 from .loss import kernel_log_lik, los_log_lik, pm_log_lik, silverman_bandwidth
-from .trainer import (TrainConfig, raw_key, release_compiled_if_crowded, select_member, stack_models,
+from .trainer import (TrainConfig, TrainingDivergedError, raw_key, release_compiled_if_crowded, select_member, stack_models,
                       train_members)
 
 # %% auto #0
@@ -1106,7 +1106,7 @@ def failed_members(results: list) -> list[dict]:
 
 
 # %% ../nbs/08_jeans.ipynb #1dff02da
-def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
+def drop_failed(ens: FitEnsembleResult, *, index=None) -> FitEnsembleResult:
     """`ens` without its failed members (`failed_members`), with a warning (at the caller of `fit_ensemble`) that names
     them; they are listed in `dropped`. When more than half failed, or fewer than two would be left, all are kept with
     the warning: the rest would be a selection, or no band, and the fit needs more steps (or the catalog a look).
@@ -1115,12 +1115,16 @@ def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
     ----------
     ens : FitEnsembleResult
         The fitted ensemble.
+    index : sequence of int, optional
+        Keyword-only: the members' 0-based numbers among all that were started, for the warning and `dropped`
+        (members that never finished are not in `ens`); None: 0, 1, ...
 
     Returns
     -------
     FitEnsembleResult
     """
-    bad = failed_members(ens.members)
+    index = range(len(ens.members)) if index is None else list(index)
+    bad = [dict(b, member=index[b["member"]]) for b in failed_members(ens.members)]
     if not bad:
         return ens
     n, what = len(ens.members), "; ".join(f"member {b['member'] + 1}: {b['reason']}" for b in bad)
@@ -1129,8 +1133,31 @@ def drop_failed(ens: FitEnsembleResult) -> FitEnsembleResult:
                       f"or fewer than two ({what}): more steps, or check the catalog (membership, outliers)", stacklevel=3)
         return ens
     warnings.warn(f"{len(bad)} of {n} ensemble members failed and are left out of the bands ({what})", stacklevel=3)
-    keep = [i for i in range(n) if i not in {b["member"] for b in bad}]
+    keep = [i for i, j in enumerate(index) if j not in {b["member"] for b in bad}]
     return replace(ens, members=[ens.members[i] for i in keep], models=[ens.models[i] for i in keep], dropped=bad)
+
+
+# %% ../nbs/08_jeans.ipynb #5e9a0c71
+def _fit_sequential(catalog, betas, keys, boots, config, checkpoint_dir, quiet, photometry, bootstrap, t0) -> FitEnsembleResult:
+    """fit_ensemble(batched=False): member i is `fit` (checkpoints in checkpoint_dir/member_i). A member whose step
+    goes non-finite is left out with a warning and the others go on, as in the batched path; all of them: the error."""
+    done, gone, err = {}, [], None
+    for i, (k, b, bt) in enumerate(zip(keys, boots, betas)):
+        ck = None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}")
+        try:
+            done[i] = fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None,
+                          photometry=photometry, checkpoint_dir=ck)
+        except TrainingDivergedError as e:
+            err = err or e
+            gone.append(dict(member=i, reason=f"non-finite loss or gradient at step {e.step}"))
+    if not done:
+        raise err
+    if gone:
+        warnings.warn(f"{len(gone)} of {len(keys)} ensemble members failed and are left out of the bands ("
+                      + "; ".join(f"member {g['member'] + 1}: {g['reason']}" for g in gone) + ")", stacklevel=3)
+    out = list(done.values())
+    ens = drop_failed(FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False), index=done)
+    return replace(ens, dropped=sorted(gone + ens.dropped, key=lambda d: d["member"]))
 
 
 # %% ../nbs/08_jeans.ipynb #9ec8e3ec
@@ -1185,10 +1212,7 @@ def fit_ensemble(catalog, beta: AbstractAnisotropy | AnisotropyPrior | None = No
         warnings.warn(f"{catalog.source}: a free-form anisotropy without proper motions: the line-of-sight velocities "
                       "leave beta(r) to its prior (use --beta marginal to include what they cannot decide)", stacklevel=2)
     if not batched:
-        out = [fit(catalog, bt, key=k[0], config=config, bootstrap_key=b, quiet=quiet, accept=None, photometry=photometry,
-                   checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, f"member_{i}"))
-               for i, (k, b, bt) in enumerate(zip(keys, boots, betas))]
-        return drop_failed(FitEnsembleResult(out, [m.model for m in out], bootstrap, time.perf_counter() - t0, False))
+        return _fit_sequential(catalog, betas, keys, boots, config, checkpoint_dir, quiet, photometry, bootstrap, t0)
     release_compiled_if_crowded()
     model, stages = _fit_members(catalog, betas, [k[0] for k in keys], boots, config, checkpoint_dir, quiet, photometry)
     models = [cast_floats(select_member(model, i), jnp.float64) for i in range(members)]

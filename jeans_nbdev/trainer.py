@@ -320,8 +320,11 @@ def read_checkpoint(path: str, like: PyTree | None = None) -> tuple[dict, PyTree
     """
     with open(path, "rb") as f:
         meta = json.loads(f.readline())
-        if meta.get("format") != _FORMAT:
-            raise ValueError(f"{path}: not a {_FORMAT} checkpoint (format = {meta.get('format')!r})")
+        fmt = meta.get("format")
+        if fmt != _FORMAT:
+            why = ("written by another version of jeans_nbdev, whose checkpoints this one cannot resume: fit into a new "
+                   "output folder, or delete this file" if str(fmt).startswith("jeans_nbdev.trainer/") else "not a checkpoint")
+            raise ValueError(f"{path}: format {fmt!r}, this version reads {_FORMAT!r}: {why}")
         state = None if like is None else eqx.tree_deserialise_leaves(f, like)
     return meta, state
 
