@@ -458,6 +458,8 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None, dr
     pm = f", {n_pm} with proper motions" if n_pm else ""
     stars = (f"{catalog.n} stars{eff(catalog)}{pm}"
              + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}"))
+    if pl := (inputs or {}).get("plummer_light"):
+        stars = f"{catalog.n} stars{eff(catalog)}{pm}, light: Plummer r_h {pl['r_half_arcmin']:g}', e {pl['ellipticity']:g}"
     b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
     left_out = f" ({dropped} failed, left out)" if dropped else ""
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members{left_out}"
@@ -598,7 +600,27 @@ def _config(a):
 def _samples(a):
     """The catalog and the photometric sample (or None) of `fit`'s options, on one centre: sky positions projected about
     --centre RA,DEC or the likely members' density centre (the photometric sample's when given); kpc positions moved
-    to --centre X,Y or, with --recentre, to the density centre. Returns (catalog, photometry, centre note for summary)."""
+    to --centre X,Y or, with --recentre, to the density centre; --plummer-light: the sample drawn about that centre.
+    Returns (catalog, photometry, centre note for summary)."""
+    if a.plummer_light is not None and a.photometry is not None:
+        raise CLIError("--plummer-light and --photometry: give one light profile, not both")
+    cat, ph, note = _loaded_samples(a)
+    return (cat, ph, note) if a.plummer_light is None else (cat, _plummer_sample(a, cat), note)
+
+def _plummer_sample(a, cat):
+    "The photometric sample of --plummer-light RH_ARCMIN,ELL at --distance, about the catalog's centre (key: --seed)."
+    import jax
+    from jeans_nbdev import data
+    if a.distance is None:
+        raise CLIError("--plummer-light: give the distance (--distance KPC) to turn its arcmin into kpc")
+    (rh, e), arcmin = a.plummer_light, math.pi / 180 / 60
+    rh_kpc = a.distance * math.tan(rh * arcmin)
+    return data.plummer_photometry(rh_kpc, e, key=jax.random.fold_in(jax.random.key(a.seed), 7), sky_centre_deg=cat.sky_centre_deg,
+                                   source=f"a Plummer light profile (r_h = {rh:g} arcmin = {rh_kpc:.3g} kpc along the major "
+                                          f"axis, ellipticity {e:g})")
+
+def _loaded_samples(a):
+    "The catalog and the --photometry sample (or None), on one centre (see `_samples`)."
     from jeans_nbdev import data
     sky = a.photometry is not None and data.csv_on_sky(_readable(a.photometry))
     ph = None if a.photometry is None else data.load_photometry(a.photometry, distance_kpc=a.distance,
@@ -649,13 +671,15 @@ def _cmd_fit(a):
     errors = velocity_error_note(a.catalog, cat, a.verr)
     print(f"{a.catalog}: {cat.n} stars; velocity errors: {errors}", flush=True)
     if ph is not None:
-        print(f"--photometry {a.photometry}: {ph.n} stars give the light profile", flush=True)
+        print(f"{'--photometry ' + a.photometry if a.photometry else ph.source}: {ph.n} stars give the light profile", flush=True)
     if truth := _known_truth(a.catalog):
         print(f"truth: the file name is a Gaia Challenge model's, {truth.name}: drawn dashed and kept in summary.json")
     s = run_fit(cat, beta, a.out, members=a.members, config=_config(a), seed=a.seed, quiet=a.quiet, accept=a.accept, truth=truth,
                 drop_outliers=a.drop_outliers, photometry=ph, distance_kpc=a.distance, j_angle_deg=a.j_angle,
                 inputs=dict(catalog=str(Path(a.catalog).resolve()), beta=a.beta, verr_kms=a.verr, velocity_errors=errors,
-                            photometry=None if ph is None else str(Path(a.photometry).resolve()), distance_kpc=a.distance,
+                            photometry=None if a.photometry is None else str(Path(a.photometry).resolve()),
+                            plummer_light=a.plummer_light and dict(r_half_arcmin=a.plummer_light[0],
+                                                                   ellipticity=a.plummer_light[1]), distance_kpc=a.distance,
                             drop_outliers=a.drop_outliers, **(centre or {})))
     print(f"{_result_line(s)} Results in {a.out}")
 
@@ -778,6 +802,15 @@ def _xy(text: str) -> tuple:
     if not (math.isfinite(x) and math.isfinite(y)): raise argparse.ArgumentTypeError(f"{text!r} is not finite")
     return x, y
 
+def _plummer(text: str) -> tuple:
+    "argparse type: 'RH_ARCMIN[,ELLIPTICITY]', a half-light radius > 0 [arcmin] and an ellipticity in [0, 1) (default 0)."
+    try: v = [float(t) for t in text.split(",")]
+    except ValueError: v = []
+    if len(v) == 1: v.append(0.0)
+    if len(v) != 2 or not (math.isfinite(v[0]) and v[0] > 0 and 0 <= v[1] < 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not RH_ARCMIN[,ELLIPTICITY] (r_h > 0 arcmin, ellipticity in [0, 1))")
+    return tuple(v)
+
 # %% ../nbs/14_cli.ipynb #bb50a772
 def _checks(text: str) -> tuple:
     "argparse type: comma-separated names of consistency checks (data.CHECKS)."
@@ -835,6 +868,10 @@ def _catalog_options(f):
     f.add_argument("--photometry", default=None, metavar="PHOT.csv",
                    help="photometric sample (header x_kpc,y_kpc[,pmem] or ra_deg,dec_deg[,pmem]): the light profile comes "
                         "from it and the catalog's velocities enter as p(v_z | R); without it, from the catalog's positions")
+    f.add_argument("--plummer-light", type=_plummer, default=None, metavar="RH_ARCMIN[,ELL]",
+                   help="no photometric sample: take the light from a Plummer profile with this half-light radius along "
+                        "the major axis [arcmin] and ellipticity 1 - b/a (e.g. McConnachie 2012), 5000 stars drawn from it "
+                        "serving as --photometry; needs --distance")
     f.add_argument("--distance", type=_positive, default=None, metavar="KPC",
                    help="distance [kpc]: projects sky positions and gives J- and D-factors (summary.json J, D)")
     f.add_argument("--j-angle", type=_positive, default=0.5, metavar="DEG", help="half-angle of the J- and D-factors [deg]")

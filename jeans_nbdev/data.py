@@ -6,13 +6,13 @@
 __all__ = ['MIN_STARS', 'MEMBER_P', 'GAIA_COLUMNS', 'GAIA_ERR_KMS', 'CSV_REQUIRED', 'CSV_OPTIONAL', 'CSV_SKY', 'CSV_PM',
            'CSV_PM_SKY', 'GC_HALO_RS', 'GC_HALO_GAMMA', 'GC_TRACER_ALPHA', 'GAIA_CHALLENGE_MODELS', 'ERR_SPREAD_WARN',
            'ERR_SPREAD_ERROR', 'DENSITY_DWARF', 'DENSITY_POSSIBLE', 'OUTLIER_Z', 'CENTRE_SIGNIF', 'CENTRE_WARN',
-           'CENTRE_ERROR', 'CHECKS', 'KMS_PER_MASYR_KPC', 'PM_SPREAD_WARN', 'CatalogError', 'CatalogWarning', 'Truth6D',
-           'Catalog', 'likely_members', 'effective_members', 'constrained_range', 'from_arrays', 'load_gaia_challenge',
-           'csv_on_sky', 'load_csv', 'sky_to_tangent', 'from_sky', 'shipped_files', 'shipped_path',
-           'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth', 'truth_from_filename', 'truth_by_name',
-           'Finding', 'robust_spread', 'velocity_outliers', 'density_centre', 'recentre', 'check_catalog', 'vet',
-           'tangent_to_sky', 'sky_centre', 'Photometry', 'photometry_from_arrays', 'load_photometry',
-           'add_proper_motions', 'write_csv', 'write_gaia_challenge']
+           'CENTRE_ERROR', 'CHECKS', 'PLUMMER_LIGHT_N', 'KMS_PER_MASYR_KPC', 'PM_SPREAD_WARN', 'CatalogError',
+           'CatalogWarning', 'Truth6D', 'Catalog', 'likely_members', 'effective_members', 'constrained_range',
+           'from_arrays', 'load_gaia_challenge', 'csv_on_sky', 'load_csv', 'sky_to_tangent', 'from_sky',
+           'shipped_files', 'shipped_path', 'parse_gaia_challenge_name', 'TruthModel', 'gaia_challenge_truth',
+           'truth_from_filename', 'truth_by_name', 'Finding', 'robust_spread', 'velocity_outliers', 'density_centre',
+           'recentre', 'check_catalog', 'vet', 'tangent_to_sky', 'sky_centre', 'Photometry', 'photometry_from_arrays',
+           'load_photometry', 'plummer_photometry', 'add_proper_motions', 'write_csv', 'write_gaia_challenge']
 
 # %% ../nbs/02_data.ipynb #633921cc
 import jax
@@ -1173,6 +1173,44 @@ def load_photometry(path, *, distance_kpc: float | None = None, centre=None) -> 
     cols, rows = _csv_columns(path, ("x_kpc", "y_kpc"), ("pmem",))
     x, y, sky = _positions(path, cols, rows, distance_kpc, centre)
     return photometry_from_arrays(x, y, cols.get("pmem"), source=str(path), rows=rows, sky_centre_deg=sky)
+
+# %% ../nbs/02_data.ipynb #a1c3e8f4
+PLUMMER_LIGHT_N = 5000     # stars drawn for a Plummer light profile: ~2% on its half-light radius, as published ones
+
+def plummer_photometry(r_half_kpc: float, ellipticity: float = 0.0, n: int = PLUMMER_LIGHT_N, *, key,
+                       sky_centre_deg=None, source: str | None = None) -> Photometry:
+    """A photometric sample drawn from an elliptical Plummer light profile: half-light radius r_half_kpc [kpc] along
+    the major axis (the x axis), ellipticity 1 - b/a (dimensionless, in [0, 1)), n stars, members all.
+
+    Parameters
+    ----------
+    r_half_kpc : float
+        Half-light radius [kpc] along the major axis, > 0.
+    ellipticity : float
+        1 - b/a (dimensionless), in [0, 1).
+    n : int
+        Stars to draw, >= MIN_STARS.
+    key : jax PRNG key
+        Keyword-only: the draw.
+    sky_centre_deg : tuple of two floats, optional
+        Keyword-only: (ra0, dec0) [deg] of the catalog this sample goes with, if it is on the sky.
+    source : str, optional
+        Keyword-only: a description for messages; None: the parameters.
+
+    Returns
+    -------
+    Photometry
+    """
+    if not (math.isfinite(r_half_kpc) and r_half_kpc > 0 and 0 <= ellipticity < 1 and n >= MIN_STARS):
+        raise ValueError(f"a Plummer light profile needs r_half_kpc > 0, ellipticity in [0, 1) and n >= {MIN_STARS}, "
+                         f"got {r_half_kpc!r}, {ellipticity!r}, {n!r}")
+    ku, kp = jax.random.split(key)
+    u, phi = (np.asarray(jax.random.uniform(k, (n,)), np.float64) for k in (ku, kp))      # u in [0, 1)
+    phi = 2 * np.pi * phi
+    m = r_half_kpc * np.sqrt(u / (1 - u))
+    what = source or f"a Plummer light profile (r_h = {r_half_kpc:.4g} kpc along the major axis, ellipticity {ellipticity:.2f})"
+    return photometry_from_arrays(m * np.cos(phi), (1 - ellipticity) * m * np.sin(phi), source=f"{what}: {n} stars drawn",
+                                  sky_centre_deg=sky_centre_deg)
 
 # %% ../nbs/02_data.ipynb #ea1a1aa1
 KMS_PER_MASYR_KPC = 4.740470463     # km/s of a proper motion of 1 mas/yr at 1 kpc (1 au/yr)
