@@ -476,8 +476,9 @@ def _light_and_j(ens, models, betas: list, bands, photometry, distance_kpc, j_an
     from jeans_nbdev.data import effective_members
     from jeans_nbdev.inference import PERCENTILES, ensemble_j_factor, ensemble_profiles, ensemble_quantiles
     light = ("from the kinematic targets' own positions (no --photometry): their selection on the sky shapes nu"
-             if photometry is None else f"from the photometric sample {photometry.source} ({photometry.n} stars, "
-             f"{effective_members(photometry):.0f} effective members); velocities enter as p(v_z | R)")
+             if photometry is None else f"from the photometric sample ({photometry.source}; {photometry.n} stars"
+             + ("" if photometry.pmem is None else f", {effective_members(photometry):.0f} effective members")
+             + "); velocities enter as p(v_z | R)")
     v = np.array([float(m.v_sys) for m in ens.models])
     pct = lambda a: {f"p{p:g}": float(x) for p, x in zip(PERCENTILES, np.ravel(a))}
     at150 = ensemble_profiles(models, betas, np.array([RHO_REF_KPC]))
