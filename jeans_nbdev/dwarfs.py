@@ -80,6 +80,7 @@ WALKER_DWARFS = {   # distance [kpc] of the compilation; published rho_DM(150 pc
                   rho150=dict(read2019=(23.6, -2.9, 2.0), hayashi2020=(23.5, -6.3, 12.8)),
                   log10J=dict(pace2019=(18.83, -0.12, 0.12), geringer2015=(18.84, -0.13, 0.13))),
     "fornax": dict(code="for", distance_kpc=138.0, photometry=False,
+                   plummer_light=(16.6, 0.30),   # r_h [arcmin] along the major axis and ellipticity (McConnachie 2012)
                    rho150=dict(read2019=(7.9, -1.9, 2.7), hayashi2020=(12.2, -2.3, 3.2)),
                    log10J=dict(pace2019=(18.09, -0.10, 0.10), geringer2015=(17.83, -0.09, 0.09))),
     "sculptor": dict(code="scl", distance_kpc=86.0, photometry=True,
@@ -124,7 +125,8 @@ def dwarf_row(name: str, s: dict) -> str:
     "A markdown table row: galaxy, stars, light profile, rho(150 pc) [1e7 Msun/kpc^3] and log10 J(0.5 deg) with 68% bands, published."
     g = WALKER_DWARFS[name]
     pub = lambda d, f: "; ".join(f"{f.format(v[0])} ({f.format(v[0] + v[1])}-{f.format(v[0] + v[2])})" for v in d.values())
-    light = "photometric" if "photometric sample" in s["light_profile"] else "spectroscopic targets"
+    light = ("Plummer profile" if "Plummer" in s["light_profile"] else
+             "photometric" if "photometric sample" in s["light_profile"] else "spectroscopic targets")
     return (f"| {name} | {s['n_stars']} ({s['membership']['effective_members']:.0f}) | {light} | "
             f"{_band(s['rho_150pc_Msun_per_kpc3'], '{:.1f}', 1e-7)} | {pub(g['rho150'], '{:.1f}')} | "
             f"{_band(s['J']['log10_GeV2_cm5'])} | {pub(g['log10J'], '{:.2f}')} |")
