@@ -13,7 +13,7 @@ from pathlib import Path
 __all__ = ['PROFILE_COLUMNS', 'LOCK_NAME', 'MIN_BAND_MEMBERS', 'SLOPE_RISE_TOL', 'RHO_REF_KPC', 'SEED_MAX', 'MAX_MEMBERS',
            'PARSER_FACTS', 'RESEND_S', 'COMMANDS', 'CLIError', 'parse_beta', 'read_catalog', 'velocity_error_note',
            'profile_columns', 'write_profiles_csv', 'claim_folder', 'BandWarning', 'ProfileWarning', 'run_fit',
-           'parser_facts', 'configure_jax', 'main', 'console']
+           'plummer_light', 'parser_facts', 'configure_jax', 'main', 'console']
 
 # %% ../nbs/14_cli.ipynb #2ec09503
 class CLIError(Exception):
@@ -456,10 +456,10 @@ def _title(catalog, members: int, beta, inputs: dict | None, photometry=None, dr
     eff = lambda s: "" if s.pmem is None else f" ({s.pmem.sum():.0f} effective members)"
     n_pm = int(catalog.has_pm.sum())
     pm = f", {n_pm} with proper motions" if n_pm else ""
-    stars = (f"{catalog.n} stars{eff(catalog)}{pm}"
-             + ("" if photometry is None else f" + {photometry.n} photometric{eff(photometry)}"))
-    if pl := (inputs or {}).get("plummer_light"):
-        stars = f"{catalog.n} stars{eff(catalog)}{pm}, light: Plummer r_h {pl['r_half_arcmin']:g}', e {pl['ellipticity']:g}"
+    pl = (inputs or {}).get("plummer_light")
+    light = ("" if photometry is None else f", light: Plummer r_h {pl['r_half_arcmin']:g}', e {pl['ellipticity']:g}" if pl
+             else f" + {photometry.n} photometric{eff(photometry)}")
+    stars = f"{catalog.n} stars{eff(catalog)}{pm}{light}"
     b = (inputs or {}).get("beta") or ("marginal" if type(beta).__name__ == "AnisotropyPrior" else type(beta).__name__)
     left_out = f" ({dropped} failed, left out)" if dropped else ""
     return f"{name}: {stars}, anisotropy {b}, {members} ensemble members{left_out}"
@@ -606,19 +606,40 @@ def _samples(a):
     if a.plummer_light is not None and a.photometry is not None:
         raise CLIError("--plummer-light and --photometry: give one light profile, not both")
     cat, ph, note = _loaded_samples(a)
-    return (cat, ph, note) if a.plummer_light is None else (cat, _plummer_sample(a, cat), note)
-
-def _plummer_sample(a, cat):
-    "The photometric sample of --plummer-light RH_ARCMIN,ELL at --distance, about the catalog's centre (key: --seed)."
-    import jax
-    from jeans_nbdev import data
+    if a.plummer_light is None:
+        return cat, ph, note
     if a.distance is None:
         raise CLIError("--plummer-light: give the distance (--distance KPC) to turn its arcmin into kpc")
-    (rh, e), arcmin = a.plummer_light, math.pi / 180 / 60
-    rh_kpc = a.distance * math.tan(rh * arcmin)
-    return data.plummer_photometry(rh_kpc, e, key=jax.random.fold_in(jax.random.key(a.seed), 7), sky_centre_deg=cat.sky_centre_deg,
-                                   source=f"a Plummer light profile (r_h = {rh:g} arcmin = {rh_kpc:.3g} kpc along the major "
-                                          f"axis, ellipticity {e:g})")
+    return cat, plummer_light(cat, *a.plummer_light, a.distance, seed=a.seed), note
+
+def plummer_light(catalog, r_half_arcmin: float, ellipticity: float, distance_kpc: float, *, seed: int = 0):
+    """The photometric sample of `fit --plummer-light`: stars drawn (`data.plummer_photometry`) from a Plummer profile
+    with half-light radius r_half_arcmin along the major axis at distance_kpc, about the catalog's centre.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The spectroscopic catalog whose centre (and sky centre, if on the sky) the sample shares.
+    r_half_arcmin : float
+        Half-light radius [arcmin] along the major axis, > 0.
+    ellipticity : float
+        1 - b/a (dimensionless), in [0, 1).
+    distance_kpc : float
+        Distance [kpc].
+    seed : int
+        Keyword-only: the fit's seed (--seed); the draw's key derives from it.
+
+    Returns
+    -------
+    Photometry
+    """
+    import jax
+    from jeans_nbdev import data
+    rh_kpc = distance_kpc * math.tan(r_half_arcmin * (math.pi / 180 / 60))
+    return data.plummer_photometry(rh_kpc, ellipticity, key=jax.random.fold_in(jax.random.key(seed), 7),
+                                   sky_centre_deg=catalog.sky_centre_deg,
+                                   source=f"a Plummer light profile (r_h = {r_half_arcmin:g} arcmin = {rh_kpc:.3g} kpc "
+                                          f"along the major axis, ellipticity {ellipticity:g})")
 
 def _loaded_samples(a):
     "The catalog and the --photometry sample (or None), on one centre (see `_samples`)."
