@@ -176,7 +176,7 @@ def _loss_problem(n_stars, n_table, dtype):
     return xy, vz, jnp.full((n_stars,), 2.0, dtype), ln_r, ln_n, cast_floats(SigmaR2Net(k4, scale=b, v_scale=10.0), dtype)
 
 # %% ../nbs/12_bench.ipynb #f9ce703e
-def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_model: int = 2048, repeats: int = 5,
+def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int | None = None, n_model: int = 2048, repeats: int = 5,
                dtypes=("float64", "float32"), kinds=("los", "kernel"), verbose: bool = True) -> dict:
     """Median ms per jitted value+grad step of the full (x, y, v_z) objectives: {(kind, dtype): ms}.
 
@@ -187,7 +187,7 @@ def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_mo
     n_table : int
         Points of the density table.
     n_nodes : int
-        Quadrature nodes along the line of sight ('los' loss).
+        Quadrature nodes along the line of sight ('los' loss); None: the fits' `loss.LOS_NODES`.
     n_model : int
         Model samples ('kernel' loss).
     repeats : int
@@ -204,7 +204,8 @@ def bench_loss(n_stars: int = 10000, n_table: int = 256, n_nodes: int = 48, n_mo
     dict
         {(kind, dtype): milliseconds [ms] per step}.
     """
-    from jeans_nbdev.loss import make_loss
+    from jeans_nbdev.loss import LOS_NODES, make_loss
+    n_nodes = n_nodes or LOS_NODES
     out, beta = {}, (lambda r: r**2 / (r**2 + 0.2))
     for dt in dtypes:
         dtype = jnp.dtype(dt)
