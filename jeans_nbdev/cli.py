@@ -196,18 +196,24 @@ def _versions() -> dict:
     return out
 
 # %% ../nbs/14_cli.ipynb #00d32b87
+def _half_light_mass(model, beta):
+    "(r_1/2 [kpc], M(<r_1/2) [Msun]) of one member; jitted by `_mass_at_half_light`, so members share one compilation."
+    from jeans_nbdev import background as bg
+    from jeans_nbdev.inference import profile_pair
+    nu, s2 = profile_pair(model)
+    r = bg.half_light_radius(nu, r_min=1e-4, r_max=1e3)
+    return r, bg.jeans_mass(r[None], nu, s2, beta)[0]
+
+
 def _mass_at_half_light(models, betas: list) -> dict:
     "M(<r_1/2) of each member (anisotropy betas[m]) at its own r_1/2: band quantiles as in the profiles (and of r_1/2) [Msun, kpc]."
-    from jeans_nbdev import background as bg
-    from jeans_nbdev.inference import PERCENTILES, profile_pair, ensemble_quantiles
-    import jax.numpy as jnp
-    rh, m = [], []
-    for model, beta in zip(models, betas):
-        nu, s2 = profile_pair(model)
-        r = float(bg.half_light_radius(nu, r_min=1e-4, r_max=1e3))
-        rh.append(r); m.append(float(bg.jeans_mass(jnp.asarray([r]), nu, s2, beta)[0]))
+    import equinox as eqx
+    from jeans_nbdev.inference import PERCENTILES, ensemble_quantiles
+    one = eqx.filter_jit(_half_light_mass)
+    rh, m = map(list, zip(*[map(float, one(model, beta)) for model, beta in zip(models, betas)]))
     pct = lambda a: {f"p{p:g}": float(v) for p, v in zip(PERCENTILES, ensemble_quantiles(a, log=True))}
     return {"M_half_Msun": pct(m), "r_half_kpc": pct(rh)}
+
 
 # %% ../nbs/14_cli.ipynb #88993ed8
 def _radial_grid(R, n: int = 48):
