@@ -363,7 +363,7 @@ def _stage_costs(ens) -> dict:
 
 # %% ../nbs/12_bench.ipynb #ed2032ec
 def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCuspOm", n: int = 1000,
-                   steps: int = 600, verbose: bool = True) -> dict:
+                   steps=None, verbose: bool = True) -> dict:
     """Wall time, compilation, stepping and cost per member-step of batched ensembles (and a sequential one), in one run.
 
     Parameters
@@ -376,8 +376,8 @@ def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCu
         Gaia Challenge model name.
     n : int
         Stars of the shipped file.
-    steps : int
-        Optimiser steps per stage (FitConfig's steps).
+    steps : int or tuple of 3 ints, optional
+        Optimiser steps per stage (FitConfig's steps); None: FitConfig's default.
     verbose : bool
         Print the table.
 
@@ -388,7 +388,7 @@ def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCu
     """
     from jeans_nbdev.data import load_gaia_challenge, shipped_path, truth_by_name
     from jeans_nbdev.jeans import FitConfig, fit_ensemble
-    cat, beta, cfg = load_gaia_challenge(shipped_path(model, n, err=True)), truth_by_name(model).anisotropy, FitConfig(steps=steps)
+    cat, beta, cfg = load_gaia_challenge(shipped_path(model, n, err=True)), truth_by_name(model).anisotropy, (FitConfig() if steps is None else FitConfig(steps=steps))
     runs = [(M, True) for M in members] + ([(sequential, False)] if sequential else [])
     out = {"devices": len(jax.local_devices()), "runs": []}
     for M, batched in runs:
@@ -397,16 +397,16 @@ def bench_ensemble(members=(1, 4, 16), sequential: int = 4, model: str = "PlumCu
         out["runs"].append(dict(members=M, batched=batched, wall_s=ens.wall_time, members_per_min=60 * M / ens.wall_time,
                                 ms_per_member_step=1e3 * c["stepping_s"] / (M * c["steps"]), **c))
     flops, rate = step_flops(cat, beta, cfg), matmul_rate()
-    n_steps = dict(zip(("positions", "velocities", "joint"), (steps, steps, max(steps // 2, 1))))
+    n_steps = dict(zip(("positions", "velocities", "joint"), cfg.stage_steps()))
     out["bound_ms_per_member_step"] = 1e3 * sum(flops[s] * k for s, k in n_steps.items()) / sum(n_steps.values()) / rate
     out.update(flops=flops, matmul_gflops=rate / 1e9)
     if verbose:
-        _print_ensemble(out, model, n, steps)
+        _print_ensemble(out, model, n, cfg.stage_steps())
     return out
 
 # %% ../nbs/12_bench.ipynb #3cdc6dee
-def _print_ensemble(out: dict, model: str, n: int, steps: int):
-    print(f"{model}, {n} stars, {steps}/{steps}/{steps // 2} steps, {out['devices']} device(s):")
+def _print_ensemble(out: dict, model: str, n: int, steps: tuple):
+    print(f"{model}, {n} stars, {'/'.join(map(str, steps))} steps, {out['devices']} device(s):")
     print("members  mode        wall [s]  compile [s]  stepping [s]  members/min  ms per member-step")
     for r in out["runs"]:
         print(f"{r['members']:7d}  {'batched' if r['batched'] else 'sequential':10s}  {r['wall_s']:8.1f}  "

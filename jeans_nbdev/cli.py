@@ -815,6 +815,17 @@ def _int_in(lo: int, hi: int):
         return v
     return parse
 
+
+def _steps_arg(text: str):
+    "argparse type: optimiser steps, S (an integer: S, S and S/2 for the three stages) or P,V,J (three integers)."
+    parts = text.split(",")
+    try: v = [int(t) for t in parts]
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r}: expected S or P,V,J (integers)") from None
+    if len(v) not in (1, 3) or min(v) < 1 or max(v) > 10**7:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected S or P,V,J, integers in [1, 10000000]")
+    return v[0] if len(v) == 1 else tuple(v)
+
+
 # %% ../nbs/14_cli.ipynb #8201b5e9
 def _positive(text: str) -> float:
     "argparse type: a positive finite number."
@@ -851,7 +862,7 @@ def _checks(text: str) -> tuple:
 # %% ../nbs/14_cli.ipynb #162ce918
 # What the parser shows and checks, copied from the modules that own it so that `--help` and a mistyped option answer
 # without importing JAX (~3 s); `parser_facts()` reads the owners, and the check below keeps the two equal.
-PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regular"), mass_prior=10.0, monotone_prior=10.0,
+PARSER_FACTS = dict(members=16, steps=(300, 600, 300), sigma_priors=("logparabola", "powerlaw", "regular"), mass_prior=10.0, monotone_prior=10.0,
                     checks=("errors", "scale", "outliers", "centre", "membership"),
                     models=tuple(f"{t}{h}{a}" for t in ("Plum", "NonPlum") for h, a in
                                  (("Cusp", "Om"), ("Core", "Om"), ("Cusp", "Iso"), ("Core", "Iso"))),
@@ -861,18 +872,20 @@ PARSER_FACTS = dict(members=16, sigma_priors=("logparabola", "powerlaw", "regula
 def parser_facts() -> dict:
     "PARSER_FACTS as their owners have them (imports JAX)."
     from jeans_nbdev import bench, campaign, data, jeans, validation
-    return dict(members=validation.DEFAULT_MEMBERS, sigma_priors=tuple(jeans.SIGMA_PRIORS),
+    return dict(members=validation.DEFAULT_MEMBERS, steps=tuple(jeans.FitConfig().steps), sigma_priors=tuple(jeans.SIGMA_PRIORS),
                 mass_prior=jeans.PriorConfig().mass_prior,
                 monotone_prior=jeans.PriorConfig().monotone_prior, checks=data.CHECKS, models=tuple(data.GAIA_CHALLENGE_MODELS),
                 campaign_models=tuple(campaign.CAMPAIGN_MODELS), benches=tuple(bench.BENCHES) + ("marginal",))
 
 # %% ../nbs/14_cli.ipynb #82299a9b
-def _fit_options(s, out, members: int, steps: int):
+def _fit_options(s, out, members: int, steps):
     "The options shared by fit, demo and campaign, with this command's defaults."
     s.add_argument("--out", required=out is None, default=out, metavar="DIR", help="output folder")
     s.add_argument("--members", "--ensemble", dest="members", type=_int_in(1, MAX_MEMBERS), default=members, metavar="K",
                    help=f"ensemble members, trained together (bootstrap resamples of the stars when more than one; default {members})")
-    s.add_argument("--steps", type=_int_in(1, 10**7), default=steps, metavar="S", help=f"optimiser steps per stage (default {steps})")
+    shown = steps if isinstance(steps, int) else ",".join(map(str, steps))
+    s.add_argument("--steps", type=_steps_arg, default=steps, metavar="S|P,V,J",
+                   help=f"optimiser steps: S (S, S and S/2 for the positions, velocities and joint stages) or P,V,J (default {shown})")
     s.add_argument("--seed", type=_int_in(0, SEED_MAX), default=0, help=f"PRNG seed, 0 to {SEED_MAX} (default 0)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
     s.add_argument("--velocity", choices=("mixture", "gauss"), default="mixture",
@@ -965,8 +978,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="Gaia Challenge models of the grid")
     c.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (default: a LocalCluster)")
     c.add_argument("--workers", type=_int_in(1, 4096), default=None, help="LocalCluster worker processes (default: cores / 2)")
-    for s, out, members, steps in ((f, None, PARSER_FACTS["members"], 600), (d, "demo_out", 8, 400),
-                                   (c, None, PARSER_FACTS["members"], 600)):
+    for s, out, members, steps in ((f, None, PARSER_FACTS["members"], PARSER_FACTS["steps"]), (d, "demo_out", 8, 400),
+                                   (c, None, PARSER_FACTS["members"], PARSER_FACTS["steps"])):
         _fit_options(s, out, members, steps)
     _mock_parser(sub); _data_bench_parsers(sub)
     return p

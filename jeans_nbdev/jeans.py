@@ -806,7 +806,7 @@ class FitConfig:
     Parameters
     ----------
     steps : int or tuple of 3 ints
-        Optimiser steps per stage.
+        Optimiser steps per stage (default (300, 600, 300): "The step budget" below).
     lr : float or tuple of 3 floats
         Peak learning rate per stage.
     loss : str
@@ -832,7 +832,7 @@ class FitConfig:
     prior : PriorConfig
         The priors.
     """
-    steps: int | tuple = 600           # optimiser steps per stage
+    steps: int | tuple = (300, 600, 300)   # optimiser steps per stage (positions, velocities, joint)
     lr: float | tuple = 1e-2           # peak learning rate per stage
     loss: str = "los"                  # 'los' (exact line of sight) or 'kernel' (smeared samples; velocity='gauss')
     batch_size: int = 2048             # stars per step
@@ -851,6 +851,14 @@ class FitConfig:
         if self.loss == "kernel" and self.model.velocity != "gauss":
             raise ValueError("loss='kernel' supports Gaussian velocities only: set velocity='gauss'")
         _stage_steps(self.steps, self.lr)
+    def stage_steps(self) -> tuple:
+        """(positions, velocities, joint) optimiser steps of this configuration.
+
+        Returns
+        -------
+        tuple of 3 ints
+        """
+        return _stage_steps(self.steps, self.lr)[0]
     def set(self, **options) -> "FitConfig":
         """A copy with options replaced, by field name of FitConfig, ModelConfig or PriorConfig (the names are unique).
 
